@@ -1,0 +1,3 @@
+from pantry.cli import main
+
+main()
