@@ -1,0 +1,37 @@
+"""Recipe: what a user asks to render, as plain values. The TOML names are a user contract."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class LoraSpec:
+    ref: str
+    weight: float = 1.0
+    from_prompt: bool = False  # True for <lora:NAME:W> tags found in the prompt
+
+
+@dataclass
+class Recipe:
+    checkpoint: str
+    prompt: str = ""
+    negative_prompt: str = ""
+    name: str | None = None
+    vae: str | None = None  # None: the checkpoint's own VAE
+    clip_skip: int | None = None  # A1111 meaning: 1 = last layer
+    width: int = 512
+    height: int = 512
+    steps: int = 20
+    cfg_scale: float = 7.0
+    sampler: str = "Euler a"  # A1111 sampler names
+    scheduler: str | None = None  # karras, exponential, ...
+    seed: int = -1
+    loras: list[LoraSpec] = field(default_factory=list)
+    lint_ignore: list[str] = field(default_factory=list)
+    # where it came from: file path and the line each top-level key was written on
+    source: Path | None = None
+    lines: dict[str, int] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # infotext keys with no recipe field
