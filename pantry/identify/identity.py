@@ -55,9 +55,7 @@ class Identity:
     base_candidates: list[str] = field(default_factory=list)  # when base is not decided
     confidence: str = Confidence.NONE.value
     reason: str | None = None  # why kind/base is unknown, when it is
-    components: dict[str, list[str]] = field(
-        default_factory=lambda: {"present": [], "missing": []}
-    )
+    components: dict[str, list[str]] = field(default_factory=lambda: {"present": [], "missing": []})
     precision: str = "unknown"
     params: int = 0
     lora: LoraInfo | None = None

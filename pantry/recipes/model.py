@@ -35,3 +35,32 @@ class Recipe:
     source: Path | None = None
     lines: dict[str, int] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)  # infotext keys with no recipe field
+
+
+@dataclass
+class Resolution:
+    """One REF of a recipe looked up in the catalog."""
+
+    slot: str  # checkpoint | vae | lora | embedding
+    ref: str
+    asset: Any | None = None  # pantry.catalog.asset.Asset when found
+    candidates: list[Any] = field(default_factory=list)  # Assets, when ambiguous
+    problem: str | None = None  # not_found | ambiguous | not_pulled | None
+    detail: str = ""  # one line for the user
+    lora: LoraSpec | None = None
+    line: int | None = None  # recipe line that named it
+
+
+@dataclass
+class ResolvedRecipe:
+    recipe: Recipe
+    checkpoint: Resolution
+    vae: Resolution | None = None
+    loras: list[Resolution] = field(default_factory=list)
+    embeddings: list[Resolution] = field(default_factory=list)
+
+    def all(self) -> list[Resolution]:
+        items = [self.checkpoint]
+        if self.vae:
+            items.append(self.vae)
+        return items + self.loras + self.embeddings
