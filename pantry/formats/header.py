@@ -14,6 +14,8 @@ DTYPE_SIZES: dict[str, float] = {
     "F8_E4M3": 1,
     "F8_E5M2": 1,
     "F8_E8M0": 1,
+    "F8_E4M3FNUZ": 1,
+    "F8_E5M2FNUZ": 1,
     "F4": 0.5,
     "F6_E2M3": 0.75,
     "F6_E3M2": 0.75,
