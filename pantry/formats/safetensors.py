@@ -104,21 +104,21 @@ def _parse_header(
         except (TypeError, KeyError, ValueError):
             raise HeaderError(path, _describe_bad_entry(name, entry)) from None
         if type(shape) is not list:
-            raise HeaderError(path, f"tensor {name!r}: shape must be a list of integers")
+            raise HeaderError(path, f"tensor {_short(name)}: shape must be a list of integers")
         numel = 1
         for dim in shape:
             if type(dim) is not int or dim < 0:
-                raise HeaderError(path, f"tensor {name!r}: invalid dimension {dim!r} in shape")
+                raise HeaderError(path, f"tensor {_short(name)}: invalid dimension {dim!r} in shape")
             numel *= dim
         if type(begin) is not int or type(end) is not int or not 0 <= begin <= end:
-            raise HeaderError(path, f"tensor {name!r}: invalid data_offsets [{begin}, {end}]")
+            raise HeaderError(path, f"tensor {_short(name)}: invalid data_offsets [{begin}, {end}]")
         nbits = numel * bits
         if nbits % 8:
-            raise HeaderError(path, f"tensor {name!r}: {dtype} data does not end on a byte")
+            raise HeaderError(path, f"tensor {_short(name)}: {dtype} data does not end on a byte")
         if end - begin != nbits // 8:
             raise HeaderError(
                 path,
-                f"tensor {name!r}: data_offsets span {end - begin} bytes but "
+                f"tensor {_short(name)}: data_offsets span {end - begin} bytes but "
                 f"{dtype}{shape} needs {nbits // 8}",
             )
         tensors[name] = TensorInfo(dtype, tuple(shape))
@@ -129,7 +129,7 @@ def _parse_header(
     for begin, end, name in spans:
         if begin != position:
             fault = "overlaps the previous tensor" if begin < position else "leaves a gap before it"
-            raise HeaderError(path, f"tensor {name!r}: data_offsets {fault} (at byte {begin})")
+            raise HeaderError(path, f"tensor {_short(name)}: data_offsets {fault} (at byte {begin})")
         position = end
     if position > data_size:
         raise HeaderError(
@@ -145,14 +145,19 @@ def _parse_header(
 
 def _describe_bad_entry(name: str, entry: object) -> str:
     if type(entry) is not dict:
-        return f"tensor {name!r}: entry is not an object"
+        return f"tensor {_short(name)}: entry is not an object"
     for key in ("dtype", "shape", "data_offsets"):
         if key not in entry:
-            return f"tensor {name!r}: missing {key!r}"
+            return f"tensor {_short(name)}: missing {key!r}"
     offsets = entry["data_offsets"]
     if type(offsets) is not list or len(offsets) != 2:
-        return f"tensor {name!r}: data_offsets must be [begin, end]"
-    return f"tensor {name!r}: unknown dtype {entry['dtype']!r}"
+        return f"tensor {_short(name)}: data_offsets must be [begin, end]"
+    return f"tensor {_short(name)}: unknown dtype {entry['dtype']!r}"
+
+
+def _short(name: str) -> str:
+    """A tensor name for a message: quoted, and cut short if a hostile header made it huge."""
+    return repr(name if len(name) <= 80 else name[:77] + "...")
 
 
 def _first_line(error: Exception) -> str:
