@@ -23,8 +23,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pantry.catalog.asset import HASH_ADDNET, HASH_BLAKE3, HASH_LEGACY, HASH_SHA256
 
+# The keys of the returned dict; the same strings as pantry.catalog.asset's HASH_* names
+# (hashing sits below the catalog layer, so it cannot import them).
+HASH_SHA256 = "sha256"
+HASH_ADDNET = "addnet"
+HASH_LEGACY = "a1111_legacy"
+HASH_BLAKE3 = "blake3"
 CHUNK_SIZE = 8 * 1024 * 1024
 LEGACY_OFFSET = 0x100000  # 1 MiB
 LEGACY_LENGTH = 0x10000  # 64 KiB
@@ -37,7 +42,7 @@ Progress = Callable[[int], None]  # called with the number of bytes just read
 def compute_hashes(
     path: str | Path, *, blake3: bool = False, progress: Progress | None = None
 ) -> dict[str, str]:
-    """Hash one file; returns ``{hash key: lowercase hex}`` (keys from pantry.catalog.asset)."""
+    """Hash one file; returns ``{hash key: lowercase hex}`` for the keys above."""
     with Hasher() as hasher:
         return hasher.hash_file(path, blake3=blake3, progress=progress)
 

@@ -1,7 +1,202 @@
-"""Placeholder: this command group is being written."""
+"""`pantry pull`: list a Hugging Face repository's model files, or pull them into the pantry."""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 import click
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+
+from pantry.cli.common import EXIT_FINDINGS, err, fail, out, print_json
+from pantry.errors import PantryError
+
+PULL_EPILOG = """\b
+Examples:
+  pantry pull stabilityai/sdxl-vae                   list the model files
+  pantry pull stabilityai/sdxl-vae 'sdxl_vae.safetensors'
+  pantry pull owner/repo '*.safetensors' --revision v1.0 --to ~/models
+  pantry pull --update                               re-check every pulled file
+
+Exit codes: 0 done, 1 a download did not match the Hub's SHA-256 (removed, nothing
+catalogued), 2 the pull could not be done (not found, gated, offline, network, disk).
+"""
 
 
 def register(group: click.Group) -> None:
-    return None
+    group.add_command(pull_command)
+
+
+@click.command("pull", epilog=PULL_EPILOG)
+@click.argument("repo_id", required=False)
+@click.argument("patterns", nargs=-1, metavar="[FILE_OR_PATTERN]...")
+@click.option("--revision", help="Branch, tag or commit (default: main).")
+@click.option(
+    "--to",
+    "root",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Pantry root to pull into (default: the catalog's first root, else $PANTRY_HOME/models).",
+)
+@click.option("--catalog", "catalog_path", help="Catalog file or SQLAlchemy URL.")
+@click.option("--update", is_flag=True, help="Re-check pulled files; fetch those that changed.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
+def pull_command(
+    repo_id: str | None,
+    patterns: tuple[str, ...],
+    revision: str | None,
+    root: Path | None,
+    catalog_path: str | None,
+    update: bool,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Pull model files from the Hugging Face Hub into the pantry, verified and catalogued.
+
+    Without FILE_OR_PATTERN, list REPO_ID's model files; with them (fnmatch patterns such as
+    '*.safetensors'), download the matching files. HF_TOKEN, HF_ENDPOINT and HF_HUB_OFFLINE
+    are honoured. An interrupted download resumes where it stopped on the next run.
+    """
+    from pantry import hub
+
+    if not update and not repo_id:
+        fail("give a repository id (owner/name), or --update to re-check pulled files")
+    if update and patterns:
+        fail("--update re-checks files already pulled; it takes no FILE_OR_PATTERN")
+    try:
+        if not update and not patterns:
+            commit, files = hub.list_model_files(repo_id, revision)
+            _show_listing(repo_id, commit, files, as_json)
+            return
+        catalog = _open_catalog(catalog_path)
+        progress = _QuietProgress() if quiet else _RichProgress()
+        with progress:
+            if update:
+                results = hub.update_pulled(catalog, repo_id, root=root, progress=progress)
+            else:
+                results = hub.pull(
+                    catalog,
+                    repo_id,
+                    list(patterns),
+                    revision=revision,
+                    root=root,
+                    progress=progress,
+                )
+    except hub.HashMismatchError as e:
+        fail(str(e), EXIT_FINDINGS)
+    except PantryError as e:
+        fail(str(e))
+    _show_results(results, as_json)
+
+
+def _open_catalog(path: str | None):
+    from pantry.catalog import Catalog
+
+    return Catalog.open(path)
+
+
+def _show_listing(repo: str, commit: str, files: list, as_json: bool) -> None:
+    if as_json:
+        print_json(
+            {
+                "repo": repo,
+                "commit": commit,
+                "files": [
+                    {"filename": f.filename, "size": f.size, "lfs_sha256": f.sha256} for f in files
+                ],
+            }
+        )
+        return
+    if not files:
+        err.print(f"{repo} has no model files at {commit[:12]}")
+        return
+    table = Table(title=f"{repo} @ {commit[:12]}", title_justify="left")
+    table.add_column("file")
+    table.add_column("size", justify="right")
+    for f in files:
+        table.add_row(f.filename, _human_size(f.size))
+    out.print(table)
+    err.print(f"choose by name or pattern, e.g.: pantry pull {repo} '{_example_pattern(files)}'")
+
+
+def _show_results(results: list, as_json: bool) -> None:
+    if as_json:
+        print_json([r.to_json() for r in results])
+        return
+    for r in results:
+        where = f"{r.file.repo}/{r.file.filename}@{r.file.commit[:12]}"
+        out.print(f"{r.status.replace('_', ' ')}: {r.asset.path} ({r.asset.kind}) from {where}")
+
+
+def _example_pattern(files: list) -> str:
+    suffix = Path(files[0].filename).suffix
+    return f"*{suffix}" if len(files) > 1 else files[0].filename
+
+
+def _human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+class _RichProgress:
+    """pantry.hub.DownloadProgress as a rich bar on stderr: bytes, speed, time left."""
+
+    def __init__(self) -> None:
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=err,
+        )
+        self._task: TaskID | None = None
+
+    def __enter__(self) -> _RichProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+    def start(self, name: str, total: int, completed: int) -> None:
+        if self._task is None or self._progress.tasks[self._task].description != name:
+            self._task = self._progress.add_task(name, total=total, completed=completed)
+        else:
+            self._progress.update(self._task, total=total, completed=completed)
+
+    def advance(self, nbytes: int) -> None:
+        if self._task is not None:
+            self._progress.advance(self._task, nbytes)
+
+    def stop(self) -> None:
+        self._task = None
+
+
+class _QuietProgress:
+    def __enter__(self) -> _QuietProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def start(self, name: str, total: int, completed: int) -> None:
+        pass
+
+    def advance(self, nbytes: int) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass

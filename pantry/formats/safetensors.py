@@ -76,7 +76,8 @@ def _parse_header(
     path: Path, raw: bytes, data_size: int
 ) -> tuple[dict[str, TensorInfo], dict[str, str]]:
     try:
-        doc = json.loads(raw.decode("utf-8"))
+        # parse_float=str: a float where an integer belongs can then never pass as one.
+        doc = json.loads(raw.decode("utf-8"), parse_float=str)
     except UnicodeDecodeError as error:
         raise HeaderError(path, f"header is not UTF-8 (byte {error.start})") from None
     except (ValueError, RecursionError) as error:
@@ -90,69 +91,95 @@ def _parse_header(
     elif type(metadata) is not dict or not all(type(v) is str for v in metadata.values()):
         raise HeaderError(path, "__metadata__ must map strings to strings")
 
-    # One pass builds TensorInfo and the (begin, end, name) spans; the spans are then sorted
-    # once and walked to prove they tile the data region exactly.
+    tensors, spans = _read_tensor_entries(path, doc)
+    _check_data_region(path, spans, data_size)
+    return tensors, metadata
+
+
+def _read_tensor_entries(
+    path: Path, doc: dict
+) -> tuple[dict[str, TensorInfo], list[tuple[int, int, str]]]:
+    # Models repeat a few hundred (dtype, shape) pairs over thousands of tensors: each pair is
+    # validated and its immutable TensorInfo built once; later entries only look it up.
+    # Known leniency, for speed: JSON true/false equal 1/0 in Python, so a boolean dimension or
+    # offset slips through when an equal integer shape was seen before (the first sighting is
+    # checked strictly). The values read are still the right integers.
     tensors: dict[str, TensorInfo] = {}
     spans: list[tuple[int, int, str]] = []
-    dtype_bits = _DTYPE_BITS
+    known: dict[tuple, tuple[TensorInfo, int]] = {}
     for name, entry in doc.items():
         try:
-            dtype = entry["dtype"]
-            shape = entry["shape"]
+            info, nbytes = known[entry["dtype"], tuple(entry["shape"])]
             begin, end = entry["data_offsets"]
-            bits = dtype_bits[dtype]
-        except (TypeError, KeyError, ValueError):
-            raise HeaderError(path, _describe_bad_entry(name, entry)) from None
-        if type(shape) is not list:
-            raise HeaderError(path, f"tensor {_short(name)}: shape must be a list of integers")
-        numel = 1
-        for dim in shape:
-            if type(dim) is not int or dim < 0:
-                raise HeaderError(path, f"tensor {_short(name)}: invalid dimension {dim!r} in shape")
-            numel *= dim
-        if type(begin) is not int or type(end) is not int or not 0 <= begin <= end:
-            raise HeaderError(path, f"tensor {_short(name)}: invalid data_offsets [{begin}, {end}]")
-        nbits = numel * bits
-        if nbits % 8:
-            raise HeaderError(path, f"tensor {_short(name)}: {dtype} data does not end on a byte")
-        if end - begin != nbits // 8:
+            size = end - begin
+        except (KeyError, TypeError, ValueError):
+            info, nbytes = _check_entry(path, name, entry)
+            known[info.dtype, info.shape] = info, nbytes
+            begin, end = entry["data_offsets"]
+            size = end - begin
+        if size != nbytes:
             raise HeaderError(
                 path,
-                f"tensor {_short(name)}: data_offsets span {end - begin} bytes but "
-                f"{dtype}{shape} needs {nbits // 8}",
+                f"tensor {_short(name)}: data_offsets span {size} bytes but "
+                f"{info.dtype}{list(info.shape)} needs {nbytes}",
             )
-        tensors[name] = TensorInfo(dtype, tuple(shape))
+        tensors[name] = info
         spans.append((begin, end, name))
+    return tensors, spans
 
+
+def _check_data_region(path: Path, spans: list[tuple[int, int, str]], data_size: int) -> None:
+    """The tensors must tile the data region exactly: in offset order, no gaps or overlaps."""
     spans.sort()
     position = 0
     for begin, end, name in spans:
         if begin != position:
-            fault = "overlaps the previous tensor" if begin < position else "leaves a gap before it"
+            if begin < 0:
+                fault = "starts before the data region"
+            elif begin < position:
+                fault = "overlaps the previous tensor"
+            else:
+                fault = "leaves a gap before it"
             raise HeaderError(path, f"tensor {_short(name)}: data_offsets {fault} (at byte {begin})")
         position = end
     if position > data_size:
         raise HeaderError(
-            path,
-            f"tensor data needs {position} bytes but the file holds {data_size}: truncated",
+            path, f"tensor data needs {position} bytes but the file holds {data_size}: truncated"
         )
     if position < data_size:
         raise HeaderError(
             path, f"{data_size - position} bytes after the last tensor are not described"
         )
-    return tensors, metadata
 
 
-def _describe_bad_entry(name: str, entry: object) -> str:
+def _check_entry(path: Path, name: str, entry: object) -> tuple[TensorInfo, int]:
+    """Validate one entry field by field; return its TensorInfo and byte count."""
     if type(entry) is not dict:
-        return f"tensor {_short(name)}: entry is not an object"
+        raise HeaderError(path, f"tensor {_short(name)}: entry is not an object")
     for key in ("dtype", "shape", "data_offsets"):
         if key not in entry:
-            return f"tensor {_short(name)}: missing {key!r}"
-    offsets = entry["data_offsets"]
-    if type(offsets) is not list or len(offsets) != 2:
-        return f"tensor {_short(name)}: data_offsets must be [begin, end]"
-    return f"tensor {_short(name)}: unknown dtype {entry['dtype']!r}"
+            raise HeaderError(path, f"tensor {_short(name)}: missing {key!r}")
+    dtype, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
+    if type(dtype) is not str or dtype not in _DTYPE_BITS:
+        raise HeaderError(path, f"tensor {_short(name)}: unknown dtype {dtype!r}")
+    if type(shape) is not list:
+        raise HeaderError(path, f"tensor {_short(name)}: shape must be a list of integers")
+    numel = 1
+    for dim in shape:
+        if type(dim) is not int or dim < 0:
+            raise HeaderError(path, f"tensor {_short(name)}: invalid dimension {dim!r} in shape")
+        numel *= dim
+    if (
+        type(offsets) is not list
+        or len(offsets) != 2
+        or not all(type(offset) is int for offset in offsets)
+        or not 0 <= offsets[0] <= offsets[1]
+    ):
+        raise HeaderError(path, f"tensor {_short(name)}: invalid data_offsets {offsets!r}")
+    nbits = numel * _DTYPE_BITS[dtype]
+    if nbits % 8:
+        raise HeaderError(path, f"tensor {_short(name)}: {dtype} data does not end on a byte")
+    return TensorInfo(dtype, tuple(shape)), nbits // 8
 
 
 def _short(name: str) -> str:

@@ -12,6 +12,8 @@ class LoraSpec:
     ref: str
     weight: float = 1.0
     from_prompt: bool = False  # True for <lora:NAME:W> tags found in the prompt
+    # <lora:NAME:TE:UNET>: ``weight`` is the text-encoder weight; None means the same for UNet
+    unet_weight: float | None = None
 
 
 @dataclass
@@ -36,6 +38,12 @@ class Recipe:
     lines: dict[str, int] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)  # infotext keys with no recipe field
 
+    def all_loras(self) -> list[LoraSpec]:
+        """The [[loras]] table followed by the prompt's <lora:...> / <lyco:...> tags."""
+        from pantry.recipes.prompt import prompt_loras  # prompt imports this module
+
+        return [*self.loras, *prompt_loras(self.prompt)]
+
 
 @dataclass
 class Resolution:
@@ -58,9 +66,10 @@ class ResolvedRecipe:
     vae: Resolution | None = None
     loras: list[Resolution] = field(default_factory=list)
     embeddings: list[Resolution] = field(default_factory=list)
+    controlnets: list[Resolution] = field(default_factory=list)  # none yet: recipes name none
 
     def all(self) -> list[Resolution]:
         items = [self.checkpoint]
         if self.vae:
             items.append(self.vae)
-        return items + self.loras + self.embeddings
+        return items + self.loras + self.embeddings + self.controlnets

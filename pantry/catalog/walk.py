@@ -1,0 +1,215 @@
+"""Walking model folders and reading what one file says, without touching the database.
+
+``walk`` follows symlinks but never loops (it remembers the (device, inode) of every folder it
+entered) and treats a diffusers folder as one asset it does not descend into. ``read_entry``
+reads one file's header (or a folder's configs), identifies it, and fingerprints it; it never
+raises for a bad file: an unreadable file comes back with its reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pantry import formats, identify
+from pantry.catalog.layouts import folder_hint
+from pantry.errors import UnreadableFileError
+from pantry.identify.identity import Identity
+
+FINGERPRINT_SAMPLE = 64 * 1024
+DIFFUSERS_INDEX = "model_index.json"
+
+
+@dataclass(frozen=True)
+class FileStat:
+    size: int
+    mtime_ns: int
+    device: int
+    inode: int
+
+    @property
+    def key(self) -> tuple[int, int, int]:
+        """What "unchanged" compares: a file with the same key is not opened again."""
+        return (self.size, self.mtime_ns, self.inode)
+
+
+@dataclass
+class Found:
+    path: str
+    stat: FileStat
+    is_folder: bool = False
+
+
+@dataclass
+class ReadResult:
+    """Everything the catalog stores about one file after reading it."""
+
+    found: Found
+    format: str
+    identity: Identity
+    header_metadata: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    fingerprint: str | None = None
+    hint: str | None = None
+    error: str | None = None  # set when the file is unreadable
+
+    @property
+    def status(self) -> str:
+        return "unreadable" if self.error else "ok"
+
+
+def walk(roots: list[str], on_error: Callable[[str], None]) -> Iterator[Found]:
+    """Every model file and diffusers folder under ``roots`` (a root may itself be a file)."""
+    seen_dirs: set[tuple[int, int]] = set()
+    for root in roots:
+        try:
+            st = os.stat(root)
+        except OSError as error:
+            on_error(f"{root}: {error.strerror or error}")
+            continue
+        if not os.path.isdir(root):
+            if _is_model_file(root):
+                yield Found(root, _file_stat(st))
+            continue
+        if formats.is_diffusers_folder(Path(root)):
+            yield _folder_found(root, st)
+            continue
+        yield from _walk_dir(root, st, seen_dirs, on_error)
+
+
+def stat_path(path: str) -> Found:
+    """A Found for one path (file or diffusers folder); raises OSError when it is gone."""
+    st = os.stat(path)
+    if os.path.isdir(path):
+        return _folder_found(path, st)
+    return Found(path, _file_stat(st))
+
+
+def read_entry(found: Found) -> ReadResult:
+    path = Path(found.path)
+    hint = folder_hint(path)
+    hint_text = f"{hint[0]}:{hint[1]}" if hint else None  # e.g. "comfyui:lora"
+    try:
+        header = formats.read_header(path)
+        identity = identify.identify(header)
+    except UnreadableFileError as error:
+        return _unreadable(found, error.reason, hint_text)
+    except OSError as error:
+        return _unreadable(found, error.strerror or str(error), hint_text)
+    except Exception as error:  # a reader bug must not stop a scan of thousands of files
+        return _unreadable(found, f"internal error: {type(error).__name__}: {error}", hint_text)
+    if hint:
+        ui, kind, folder = hint
+        identity.add("kind", f"in a folder named {folder!r}, where {ui} keeps {kind} files", "folder")
+    return ReadResult(
+        found=found,
+        format=header.format,
+        identity=identity,
+        header_metadata=dict(header.metadata),
+        warnings=list(header.warnings) + list(identity.warnings),
+        fingerprint=_fingerprint(found),
+        hint=hint_text,
+    )
+
+
+def guess_format(path: str, is_folder: bool) -> str:
+    if is_folder:
+        return "diffusers"
+    return "safetensors" if path.lower().endswith((".safetensors", ".sft")) else "pickle"
+
+
+def asset_name(path: str, is_folder: bool) -> str:
+    p = Path(path)
+    return p.name if is_folder else p.stem
+
+
+def _walk_dir(
+    root: str, root_stat: os.stat_result, seen: set[tuple[int, int]], on_error
+) -> Iterator[Found]:
+    stack = [(root, root_stat)]
+    while stack:
+        folder, st = stack.pop()
+        if (st.st_dev, st.st_ino) in seen:
+            continue  # a symlink loop, or a folder reached twice through links
+        seen.add((st.st_dev, st.st_ino))
+        try:
+            entries = list(os.scandir(folder))
+        except OSError as error:
+            on_error(f"{folder}: {error.strerror or error}")
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir():
+                    sub_stat = entry.stat()
+                    if os.path.isfile(os.path.join(entry.path, DIFFUSERS_INDEX)):
+                        yield _folder_found(entry.path, sub_stat)
+                    else:
+                        stack.append((entry.path, sub_stat))
+                elif _is_model_file(entry.name) and entry.is_file():
+                    yield Found(entry.path, _file_stat(entry.stat()))
+            except OSError as error:  # broken symlink, permission denied, vanished meanwhile
+                on_error(f"{entry.path}: {error.strerror or error}")
+
+
+def _is_model_file(name: str) -> bool:
+    return os.path.splitext(name)[1].lower() in formats.MODEL_EXTENSIONS
+
+
+def _file_stat(st: os.stat_result) -> FileStat:
+    return FileStat(st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino)
+
+
+def _folder_found(path: str, st: os.stat_result) -> Found:
+    # A diffusers folder changes when any file in it changes: total size and newest mtime.
+    size, newest = 0, st.st_mtime_ns
+    for dirpath, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                fst = os.stat(os.path.join(dirpath, name))
+            except OSError:
+                continue
+            size += fst.st_size
+            newest = max(newest, fst.st_mtime_ns)
+    return Found(path, FileStat(size, newest, st.st_dev, st.st_ino), is_folder=True)
+
+
+def _unreadable(found: Found, reason: str, hint: str | None) -> ReadResult:
+    identity = Identity(reason=reason, errors=[reason])
+    return ReadResult(
+        found=found,
+        format=guess_format(found.path, found.is_folder),
+        identity=identity,
+        fingerprint=_fingerprint(found),
+        hint=hint,
+        error=reason,
+    )
+
+
+def _fingerprint(found: Found) -> str | None:
+    """SHA-256 of three 64 KiB samples (start, middle, end) and the size.
+
+    The start holds the header; the middle and end hold weights, so two fine-tunes with the
+    same tensor layout (identical headers and sizes) still differ.
+    """
+    digest = hashlib.sha256(str(found.stat.size).encode())
+    try:
+        if found.is_folder:
+            index = Path(found.path, DIFFUSERS_INDEX)
+            digest.update(index.read_bytes())
+            for dirpath, _dirs, files in sorted(os.walk(found.path)):
+                rel = os.path.relpath(dirpath, found.path)
+                digest.update("\n".join(f"{rel}/{n}" for n in sorted(files)).encode())
+            return digest.hexdigest()
+        size = found.stat.size
+        with open(found.path, "rb") as f:
+            for offset in sorted({0, max(0, size // 2 - FINGERPRINT_SAMPLE // 2),
+                                  max(0, size - FINGERPRINT_SAMPLE)}):
+                f.seek(offset)
+                digest.update(f.read(FINGERPRINT_SAMPLE))
+    except OSError:
+        return None
+    return digest.hexdigest()

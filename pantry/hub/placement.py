@@ -1,0 +1,46 @@
+"""Which folder of the pantry root a pulled file goes to, from what the file turns out to be."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pantry.identify.taxonomy import Kind
+
+# Folder names follow the layout most UIs share (ComfyUI's models/ tree).
+KIND_FOLDERS: dict[str, str] = {
+    Kind.CHECKPOINT: "checkpoints",
+    Kind.LORA: "loras",
+    Kind.VAE: "vae",
+    Kind.EMBEDDING: "embeddings",
+    Kind.CONTROLNET: "controlnet",
+    Kind.T2I_ADAPTER: "controlnet",
+    Kind.DIFFUSION_MODEL: "diffusion_models",
+    Kind.TEXT_ENCODER: "text_encoders",
+}
+OTHER_FOLDER = "other"
+
+
+def folder_for_kind(kind: str) -> str:
+    return KIND_FOLDERS.get(kind, OTHER_FOLDER)
+
+
+def identified_kind(path: Path) -> str:
+    """The identified kind of the model file at ``path``; "unknown" when it cannot be read."""
+    from pantry.formats import read_header
+    from pantry.identify import identify
+
+    try:
+        return identify(read_header(path)).kind
+    except Exception:  # unreadable, or a reader's bug: neither may cost a verified download
+        return Kind.UNKNOWN.value
+
+
+def destination(root: Path, kind: str, filename: str, sha256: str) -> Path:
+    """``root/<folder for kind>/<file name>``; a name taken by another file gets the short
+    SHA-256 appended, so a pull never overwrites a file it did not put there."""
+    folder = root / folder_for_kind(kind)
+    name = Path(filename).name
+    target = folder / name
+    if target.exists():
+        target = folder / f"{target.stem}-{sha256[:10]}{target.suffix}"
+    return target

@@ -1,0 +1,132 @@
+"""PP5xx: does the prompt say what the assets need, within what the text encoder reads?"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+from pantry.lint.context import LintContext
+from pantry.lint.findings import Hit
+from pantry.lint.registry import Family, Severity, rule
+from pantry.lint.rules._common import found, label, usable_checkpoint
+from pantry.lint.tables import CHUNK_TOKENS, PONY_TAGS
+from pantry.recipes.model import ResolvedRecipe
+from pantry.recipes.prompt import strip_extra_networks
+
+
+@rule(
+    "PP501",
+    "prompt-over-one-chunk",
+    Family.PROMPT,
+    Severity.INFO,
+    "A prompt is longer than one 75-token CLIP chunk",
+)
+def prompt_over_one_chunk(resolved: ResolvedRecipe, context: LintContext) -> Iterator[Hit]:
+    """
+    CLIP reads 77 positions: a start token, 75 prompt tokens and an end token. Counted with
+    the real CLIP tokenizer (after removing `<lora:...>` tags), a longer prompt is split the
+    way A1111 does: into chunks of 75 that are encoded separately and concatenated; pantry's
+    renderer does the same. Plain diffusers and many other tools truncate at 77 instead and
+    silently drop the rest, so the same recipe renders differently there. Words near a chunk
+    boundary also lose their context.
+
+    Example: a 120-token prompt becomes 2 chunks (75 + 45).
+    """
+    if context.count_tokens is None:
+        return
+    recipe = resolved.recipe
+    for field_name, text in (
+        ("prompt", recipe.prompt),
+        ("negative_prompt", recipe.negative_prompt),
+    ):
+        tokens = context.count_tokens(strip_extra_networks(text))
+        if tokens > CHUNK_TOKENS:
+            chunks = math.ceil(tokens / CHUNK_TOKENS)
+            words = field_name.replace("_", " ")
+            yield Hit(
+                f"{words} is {tokens} CLIP tokens: encoded as {chunks} chunks of "
+                f"{CHUNK_TOKENS} (tools that truncate at 77 drop the rest)",
+                field=field_name,
+            )
+
+
+@rule(
+    "PP502",
+    "missing-trigger-words",
+    Family.PROMPT,
+    Severity.WARNING,
+    "None of a LoRA's trigger words is in the prompt",
+)
+def missing_trigger_words(resolved: ResolvedRecipe, context: LintContext) -> Iterator[Hit]:
+    """
+    Many LoRAs only switch on when their trigger word is in the prompt: the word the
+    training captions used for the new concept. pantry reads trigger words from the file's
+    training tags and metadata. None of them appears in the prompt, so the LoRA may do little.
+
+    Example:
+
+        prompt = "a castle on a hill"
+        [[loras]]
+        ref = "animeLineart_sd15"    # trigger word "lineart"
+    """
+    prompt = strip_extra_networks(resolved.recipe.prompt).lower()
+    for res in found(resolved, "lora"):
+        triggers = [str(t) for t in res.asset.identity.metadata.get("trigger_words") or []]
+        if triggers and not any(t.lower() in prompt for t in triggers):
+            shown = ", ".join(repr(t) for t in triggers[:5])
+            yield Hit(f"{label(res)}: none of its trigger words ({shown}) is in the prompt", [res])
+
+
+@rule(
+    "PP503",
+    "prompt-names-unknown-asset",
+    Family.PROMPT,
+    Severity.ERROR,
+    "A LoRA tag or embedding in the prompt names nothing in the catalog",
+)
+def prompt_names_unknown_asset(resolved: ResolvedRecipe, context: LintContext) -> Iterator[Hit]:
+    """
+    A `<lora:NAME:W>` tag or an embedding named in the prompt matches no catalogued file.
+    A1111 reports "couldn't find Lora" and renders without it; the words an embedding stood
+    for are read as plain text.
+
+    Example:
+
+        prompt = "portrait <lora:add_detial:0.5>"    # typo for add_detail
+    """
+    for res in resolved.all():
+        from_prompt = res.slot == "embedding" or (res.lora is not None and res.lora.from_prompt)
+        if from_prompt and res.problem == "not_found":
+            yield Hit(f"the prompt names {label(res)}, which is not in the catalog", [res])
+
+
+@rule(
+    "PP504",
+    "pony-tags-without-pony",
+    Family.PROMPT,
+    Severity.WARNING,
+    "Pony score tags are used with a checkpoint that is not a Pony model",
+)
+def pony_tags_without_pony(resolved: ResolvedRecipe, context: LintContext) -> Iterator[Hit]:
+    """
+    `score_9, score_8_up, ...` are quality tags that Pony Diffusion was trained on. Other
+    checkpoints (SDXL base, SD1 models) read them as meaningless words that take up tokens
+    and nudge the image at random.
+
+    Example:
+
+        checkpoint = "sdxl_base_1.0"
+        prompt = "score_9, score_8_up, a fox in the snow"
+    """
+    ckpt = usable_checkpoint(resolved)
+    if ckpt is None or (ckpt.asset.identity.lineage or "").lower() == "pony":
+        return
+    prompt = resolved.recipe.prompt.lower()
+    used = [tag for tag in PONY_TAGS if tag in prompt]
+    if used:
+        yield Hit(
+            f"prompt uses Pony score tags ({', '.join(used)}), but {label(ckpt)} is not "
+            "known to be a Pony model",
+            [ckpt],
+            field="prompt",
+        )

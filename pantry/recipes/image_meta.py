@@ -1,0 +1,105 @@
+"""Read the generation parameters (infotext) that image writers embed in PNG/JPEG/WEBP files.
+
+Where A1111 and its forks put it: PNG text chunk ``parameters`` (tEXt, zTXt or iTXt); JPEG
+and WEBP: EXIF ``UserComment``. NovelAI PNGs carry JSON in ``Comment``, which is turned into
+infotext the way A1111 does it. Pillow reads the containers.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from pantry.errors import RecipeError
+
+EXIF_IFD = 0x8769
+EXIF_USER_COMMENT = 0x9286
+# EXIF UserComment starts with an 8-byte character-code field.
+USER_COMMENT_CODES = {b"UNICODE\0": "utf-16", b"ASCII\0\0\0": "ascii", b"\0" * 8: "utf-8"}
+COMFY_KEYS = ("prompt", "workflow")
+
+
+def read_png_infotext(path: str | Path) -> str:
+    """The infotext embedded in an image file (PNG, JPEG or WEBP).
+
+    Raises ``RecipeError`` naming the file when it is not an image or carries no parameters.
+    """
+    path = Path(path)
+    try:
+        with Image.open(path) as image:
+            # PngImageFile.text also reads text chunks stored after the image data
+            texts = dict(getattr(image, "text", {}) or {})
+            info = dict(image.info)
+            user_comment = _exif_user_comment(image)
+    except FileNotFoundError:
+        raise RecipeError(path, "no such file") from None
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise RecipeError(path, f"not a readable image ({exc.__class__.__name__})") from None
+
+    for source in (texts, info):
+        value = source.get("parameters")
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", "replace")
+        if isinstance(value, str) and value.strip():
+            return value
+    if user_comment and user_comment.strip():
+        return user_comment
+    novelai = _novelai_infotext(texts or info)
+    if novelai:
+        return novelai
+    if any(key in (texts or info) for key in COMFY_KEYS):
+        raise RecipeError(
+            path, "carries a ComfyUI workflow but no A1111 'parameters' text; not supported yet"
+        )
+    raise RecipeError(path, "no generation parameters (no 'parameters' text, no EXIF comment)")
+
+
+def decode_user_comment(raw: bytes | str) -> str:
+    """EXIF UserComment bytes -> text (8-byte code, then the text; UTF-16 of either order)."""
+    if isinstance(raw, str):
+        return raw
+    code, payload = raw[:8], raw[8:]
+    encoding = USER_COMMENT_CODES.get(code)
+    if encoding is None:
+        return raw.decode("utf-8", "replace")
+    if encoding == "utf-16":
+        # piexif (A1111) writes big-endian; some tools write little-endian without a BOM.
+        if payload[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            return payload.decode("utf-16", "replace")
+        big_endian = len(payload) > 1 and payload[0] == 0 and payload[1] != 0
+        return payload.decode("utf-16-be" if big_endian else "utf-16-le", "replace")
+    return payload.decode(encoding, "replace").rstrip("\0")
+
+
+def _exif_user_comment(image: Image.Image) -> str | None:
+    try:
+        raw = image.getexif().get_ifd(EXIF_IFD).get(EXIF_USER_COMMENT)
+    except (AttributeError, KeyError, OSError, ValueError):
+        return None
+    return decode_user_comment(raw).rstrip("\0") if raw else None
+
+
+def _novelai_infotext(texts: dict) -> str | None:
+    """NovelAI's JSON ``Comment`` in A1111's infotext form (what A1111 does on paste)."""
+    if texts.get("Software") != "NovelAI" or "Comment" not in texts:
+        return None
+    try:
+        comment = json.loads(texts["Comment"])
+    except (TypeError, json.JSONDecodeError):
+        return None
+    prompt = texts.get("Description") or comment.get("prompt", "")
+    sampler = {"k_euler_ancestral": "Euler a", "k_euler": "Euler"}.get(
+        comment.get("sampler", ""), comment.get("sampler", "Euler a")
+    )
+    params = [
+        f"Steps: {comment.get('steps', 28)}",
+        f"Sampler: {sampler}",
+        f"CFG scale: {comment.get('scale', 5)}",
+        f"Seed: {comment.get('seed', -1)}",
+        f"Size: {comment.get('width', 512)}x{comment.get('height', 512)}",
+        "Clip skip: 2",
+        "ENSD: 31337",
+    ]
+    return f"{prompt}\nNegative prompt: {comment.get('uc', '')}\n" + ", ".join(params)

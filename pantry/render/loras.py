@@ -1,0 +1,125 @@
+"""Put a recipe's LoRAs on a loaded pipeline, at their weights, or fail loudly.
+
+diffusers (with peft) reads kohya, diffusers/peft and the LyCORIS formats it converts. A LoRA
+it cannot apply is an error here, never a silent no-op: loading raises, patches no module, or
+leaves some of its weights unused (diffusers only logs a warning for that).
+
+Adapters stay loaded between jobs on the same checkpoint: a batch that reuses a LoRA at another
+weight only calls ``set_adapters``; LoRAs no longer wanted are deleted, and with none wanted
+the pipeline is restored with ``unload_lora_weights``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from pantry.errors import RenderError
+from pantry.render.job import LoraJob
+
+COMPONENTS = ("unet", "text_encoder", "text_encoder_2")
+PARTIAL_LOAD_WARNING = "led to unexpected keys"
+
+
+class LoraState:
+    """The adapters currently loaded into one pipeline, by file."""
+
+    def __init__(self) -> None:
+        self.adapters: dict[Path, str] = {}
+        self._counter = 0
+
+    def apply(self, pipe, loras: list[LoraJob]) -> None:
+        weights = _weights_by_path(loras)
+        if not weights:
+            if self.adapters:
+                pipe.unload_lora_weights()
+                self.adapters.clear()
+            return
+        stale = [name for path, name in self.adapters.items() if path not in weights]
+        if stale:
+            pipe.delete_adapters(stale)
+            self.adapters = {p: n for p, n in self.adapters.items() if n not in stale}
+        for path in weights:
+            if path not in self.adapters:
+                self._counter += 1
+                name = f"pantry_{self._counter}"
+                load_lora(pipe, path, name)
+                self.adapters[path] = name
+        names = [self.adapters[path] for path in weights]
+        pipe.set_adapters(names, adapter_weights=list(weights.values()))
+
+
+def load_lora(pipe, path: Path, adapter_name: str) -> int:
+    """Load one LoRA file (or diffusers LoRA folder); returns how many modules it patches."""
+    warnings = _DiffusersWarnings()
+    try:
+        with warnings:
+            pipe.load_lora_weights(str(path), adapter_name=adapter_name)
+    except Exception as error:  # diffusers raises ValueError, KeyError, RuntimeError alike
+        raise RenderError(f"{path}: LoRA could not be applied: {_first_line(error)}") from error
+    patched = count_patched_modules(pipe, adapter_name)
+    problem = None
+    if patched == 0:
+        problem = "it matches no module of the checkpoint"
+    elif warnings.partial:
+        problem = "part of its weights match no module of the checkpoint"
+    if problem:
+        _forget(pipe, adapter_name)
+        raise RenderError(f"{path}: LoRA could not be applied: {problem}")
+    return patched
+
+
+def count_patched_modules(pipe, adapter_name: str) -> int:
+    from peft.tuners.tuners_utils import BaseTunerLayer
+
+    count = 0
+    for component in COMPONENTS:
+        model = getattr(pipe, component, None)
+        if model is None:
+            continue
+        for module in model.modules():
+            if isinstance(module, BaseTunerLayer) and any(
+                adapter_name in getattr(module, attr, {}) for attr in module.adapter_layer_names
+            ):
+                count += 1
+    return count
+
+
+def _weights_by_path(loras: list[LoraJob]) -> dict[Path, float]:
+    # the same file named twice adds up, as two A1111 <lora:...> tags for one file do
+    weights: dict[Path, float] = {}
+    for lora in loras:
+        weights[lora.path] = weights.get(lora.path, 0.0) + lora.weight
+    return weights
+
+
+def _forget(pipe, adapter_name: str) -> None:
+    try:
+        pipe.delete_adapters([adapter_name])
+    except Exception:  # nothing was registered under that name
+        pass
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0]
+
+
+class _DiffusersWarnings(logging.Handler):
+    """Notices diffusers' warning that some LoRA weights found no module to patch."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.partial = False
+        self._logger = logging.getLogger("diffusers")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if PARTIAL_LOAD_WARNING in record.getMessage():
+            self.partial = True
+
+    def __enter__(self):
+        self._logger.addHandler(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._logger.removeHandler(self)
