@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-
 # The keys of the returned dict; the same strings as pantry.catalog.asset's HASH_* names
 # (hashing sits below the catalog layer, so it cannot import them).
 HASH_SHA256 = "sha256"

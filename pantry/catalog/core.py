@@ -146,9 +146,7 @@ class Catalog:
             if not paths:
                 raise PantryError("no folders to scan: give one, e.g. `pantry scan ~/sd/models`")
         self._remember_roots(paths)
-        report = run_scan(
-            self._writer, paths, progress, threads=threads, batch_size=batch_size
-        )
+        report = run_scan(self._writer, paths, progress, threads=threads, batch_size=batch_size)
         with self._writer() as db, db.begin():
             for root in db.scalars(select(RootRow).where(RootRow.path.in_(paths))):
                 root.last_scan = time.time()
@@ -177,7 +175,9 @@ class Catalog:
             elif (row.size, row.mtime_ns, row.inode) != found.stat.key:
                 db.execute(delete(HashRow).where(HashRow.asset_id == row.id))
             overrides = dict(row.overrides or {})
-            effective = apply_overrides(result.identity, overrides) if overrides else result.identity
+            effective = (
+                apply_overrides(result.identity, overrides) if overrides else result.identity
+            )
             row.name = Path(path).name if found.is_folder else Path(path).stem
             row.size, row.mtime_ns = found.stat.size, found.stat.mtime_ns
             row.device, row.inode = found.stat.device, found.stat.inode
@@ -246,7 +246,9 @@ class Catalog:
             return []
         hex_prefix = match.group(1).lower()
         # An index range instead of LIKE: "g" sorts after every hex digit.
-        conditions = [(col >= hex_prefix) & (col < hex_prefix + "g") for col in _HASH_COLUMNS.values()]
+        conditions = [
+            (col >= hex_prefix) & (col < hex_prefix + "g") for col in _HASH_COLUMNS.values()
+        ]
         query = (
             select(AssetRow)
             .join(HashRow, HashRow.asset_id == AssetRow.id)
@@ -285,9 +287,7 @@ class Catalog:
     # -- user edits -------------------------------------------------------------------------
 
     @_db_errors
-    def set_tags(
-        self, ref: Ref, add: Iterable[str] = (), remove: Iterable[str] = ()
-    ) -> Asset:
+    def set_tags(self, ref: Ref, add: Iterable[str] = (), remove: Iterable[str] = ()) -> Asset:
         asset = self.resolve(ref)
         with self._writer() as db, db.begin():
             row = db.get(AssetRow, asset.id)
@@ -559,9 +559,7 @@ class Catalog:
                     return [row_to_asset(r) for r in rows]
         return self.find_by_hash(text)
 
-    def _assets_for(
-        self, refs: Iterable[Ref] | None, include_missing: bool = False
-    ) -> list[Asset]:
+    def _assets_for(self, refs: Iterable[Ref] | None, include_missing: bool = False) -> list[Asset]:
         if refs is None:
             return self.find(missing=None if include_missing else False)
         return [self.resolve(r) for r in refs]
@@ -626,4 +624,3 @@ def _one_per_file(assets: list[Asset]) -> list[Asset]:
             seen.add(key)
             kept.append(asset)
     return kept
-

@@ -53,7 +53,9 @@ def apply_overrides(identity: Identity, overrides: dict[str, str]) -> Identity:
     result = Identity.from_json(identity.to_json())
     for key, value in sorted(overrides.items()):
         if key == "style":
-            result.style = StyleHint(value=value, source=StyleSource.USER.value, detail="set by user")
+            result.style = StyleHint(
+                value=value, source=StyleSource.USER.value, detail="set by user"
+            )
         else:
             setattr(result, key, value)
         if key == "variant" and value not in result.variants:

@@ -214,9 +214,7 @@ class _BatchWriter:
             for row in rows:
                 if os.path.lexists(row.path):
                     continue
-                db.execute(
-                    update(AssetRow).where(AssetRow.id == row.id).values(status="missing")
-                )
+                db.execute(update(AssetRow).where(AssetRow.id == row.id).values(status="missing"))
                 self._report.missing.append(row.path)
 
     def touch(self, ids: list[int]) -> None:
@@ -249,9 +247,7 @@ class _BatchWriter:
         if row is not None:  # another scan inserted it meanwhile
             self._fill(row, result)
             return
-        row = AssetRow(
-            path=result.found.path, first_seen=self._now, overrides={}, provenance=None
-        )
+        row = AssetRow(path=result.found.path, first_seen=self._now, overrides={}, provenance=None)
         self._fill(row, result)
         db.add(row)
         self._count(result, self._report.new)

@@ -104,7 +104,9 @@ def read_entry(found: Found) -> ReadResult:
         return _unreadable(found, f"internal error: {type(error).__name__}: {error}", hint_text)
     if hint:
         ui, kind, folder = hint
-        identity.add("kind", f"in a folder named {folder!r}, where {ui} keeps {kind} files", "folder")
+        identity.add(
+            "kind", f"in a folder named {folder!r}, where {ui} keeps {kind} files", "folder"
+        )
     return ReadResult(
         found=found,
         format=header.format,
@@ -206,8 +208,9 @@ def _fingerprint(found: Found) -> str | None:
             return digest.hexdigest()
         size = found.stat.size
         with open(found.path, "rb") as f:
-            for offset in sorted({0, max(0, size // 2 - FINGERPRINT_SAMPLE // 2),
-                                  max(0, size - FINGERPRINT_SAMPLE)}):
+            for offset in sorted(
+                {0, max(0, size // 2 - FINGERPRINT_SAMPLE // 2), max(0, size - FINGERPRINT_SAMPLE)}
+            ):
                 f.seek(offset)
                 digest.update(f.read(FINGERPRINT_SAMPLE))
     except OSError:

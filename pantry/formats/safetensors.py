@@ -21,7 +21,8 @@ import json
 import os
 from pathlib import Path
 
-from pantry.errors import HeaderError
+from pantry.errors import HeaderError, UnreadableFileError
+from pantry.formats._files import os_error_reason
 from pantry.formats.header import DTYPE_SIZES, Header, TensorInfo
 
 # The library's limit; a larger header is refused by every loader.
@@ -55,10 +56,8 @@ def read_safetensors_header(path: str | Path) -> Header:
                     f"({file_size} bytes): truncated or not safetensors",
                 )
             raw = f.read(length)
-    except IsADirectoryError:
-        raise HeaderError(path, "is a directory, not a safetensors file") from None
     except OSError as error:
-        raise HeaderError(path, f"cannot read: {error.strerror or error}") from None
+        raise UnreadableFileError(path, os_error_reason(error)) from None
     if len(raw) < length:
         raise HeaderError(path, "file shrank while being read")
     tensors, metadata = _parse_header(path, raw, file_size - 8 - length)

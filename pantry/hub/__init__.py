@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pantry.hub.download import PARTIAL_DIR, DownloadProgress, HashMismatchError
 from pantry.hub.placement import KIND_FOLDERS, folder_for_kind
-from pantry.hub.pull import (
+from pantry.hub.puller import (
     ALREADY_PULLED,
     DOWNLOADED,
     UP_TO_DATE,

@@ -36,6 +36,12 @@ class KeyIndex:
         i = bisect_left(self.sorted, prefix)
         return i < len(self.sorted) and self.sorted[i].startswith(prefix)
 
+    def first_with_prefix(self, prefix: str) -> str | None:
+        i = bisect_left(self.sorted, prefix)
+        if i < len(self.sorted) and self.sorted[i].startswith(prefix):
+            return self.sorted[i]
+        return None
+
     def count_prefix(self, prefix: str) -> int:
         if not prefix:
             return len(self.sorted)

@@ -67,7 +67,11 @@ def unet_to_diffusers(name: str, config: Mapping) -> str | None:
 VAE_TOP_LEVEL = {
     f"{part}.{name}": f"{part}.{ldm}"
     for part in ("encoder", "decoder")
-    for name, ldm in (("conv_in", "conv_in"), ("conv_out", "conv_out"), ("conv_norm_out", "norm_out"))
+    for name, ldm in (
+        ("conv_in", "conv_in"),
+        ("conv_out", "conv_out"),
+        ("conv_norm_out", "norm_out"),
+    )
 } | {"quant_conv": "quant_conv", "post_quant_conv": "post_quant_conv"}
 
 VAE_RESNET = {"norm1": "norm1", "conv1": "conv1", "norm2": "norm2", "conv2": "conv2"} | {
@@ -158,8 +162,9 @@ OPENCLIP_FUSED_PARAMS = {"weight": "in_proj_weight", "bias": "in_proj_bias"}
 def openclip_diffusers_to_original(keys: Iterable[str]) -> dict[str, str]:
     """HF CLIPTextModelWithProjection names -> OpenCLIP names (no prefix).
 
-    ``...self_attn.q_proj.weight`` (and k, v) all map to ``transformer.resblocks.N.attn.in_proj_weight``:
-    the writer concatenates q, k, v along dim 0. ``text_projection`` is stored transposed.
+    ``...self_attn.q_proj.weight`` (and k, v) all map to
+    ``transformer.resblocks.N.attn.in_proj_weight``: the writer concatenates q, k, v along
+    dim 0. ``text_projection`` is stored transposed.
     """
     return {k: openclip_to_original(k) for k in keys}
 
@@ -348,7 +353,9 @@ def _vae_table(shape: _VaeShape) -> dict[str, str]:
         for j in range(per):
             resnet(f"encoder.down_blocks.{i}.resnets.{j}", f"encoder.down.{i}.block.{j}")
         if i < levels - 1:
-            table[f"encoder.down_blocks.{i}.downsamplers.0.conv"] = f"encoder.down.{i}.downsample.conv"
+            table[f"encoder.down_blocks.{i}.downsamplers.0.conv"] = (
+                f"encoder.down.{i}.downsample.conv"
+            )
         # The LDM decoder numbers its levels from the bottom up.
         for j in range(per + 1):
             resnet(f"decoder.up_blocks.{i}.resnets.{j}", f"decoder.up.{levels - 1 - i}.block.{j}")

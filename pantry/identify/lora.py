@@ -230,18 +230,23 @@ def _structure_base(
             base, edition = LORA_DIT_WIDTH[width]
             if base is Base.SD3 and large_sd3:
                 edition = Edition.SD35_LARGE
-            return BaseClaim(base, f"transformer hidden width {width}", "structure", LIKELY, edition)
+            return BaseClaim(
+                base, f"transformer hidden width {width}", "structure", LIKELY, edition
+            )
     te1, te2 = te_widths["text_encoder"], te_widths["text_encoder_2"]
     if te2 and LORA_TE2_WIDTH in te2:
         return BaseClaim(Base.SDXL, "second text encoder width 1280 (OpenCLIP-bigG): SDXL")
     if deep_block:
         return BaseClaim(
-            Base.SDXL, "transformer_blocks index >= 2 (SD1/SD2 have one per block)", "structure",
+            Base.SDXL,
+            "transformer_blocks index >= 2 (SD1/SD2 have one per block)",
+            "structure",
             LIKELY,
         )
     if sgm:
-        return BaseClaim(Base.SDXL, "SGM block names in a kohya LoRA (SDXL naming)", "structure",
-                         LIKELY)
+        return BaseClaim(
+            Base.SDXL, "SGM block names in a kohya LoRA (SDXL naming)", "structure", LIKELY
+        )
     if te1:
         width = te1.most_common(1)[0][0]
         if any(n.startswith("lora_te1_") for n in modules):
@@ -249,6 +254,7 @@ def _structure_base(
             return BaseClaim(Base.SDXL, "numbered text encoder (lora_te1_) only", "structure", WEAK)
         base = LORA_TE_WIDTH.get(width)
         if base is not None:
-            return BaseClaim(base, f"text encoder width {width} means {base.value}", "structure",
-                             LIKELY)
+            return BaseClaim(
+                base, f"text encoder width {width} means {base.value}", "structure", LIKELY
+            )
     return None

@@ -149,7 +149,9 @@ def _flux_edition(keys: KeyIndex, root: str) -> Edition:
 def _variants(keys: KeyIndex, found: MainFound, ident: Identity) -> None:
     signature, root = found.signature, found.root
     if signature.base is Base.FLUX:
-        ident.add("edition", f"guidance embedder {'present' if ident.edition == 'dev' else 'absent'}")
+        ident.add(
+            "edition", f"guidance embedder {'present' if ident.edition == 'dev' else 'absent'}"
+        )
         hit = keys.first(FLUX_IMG_IN_KEYS, root)
         if hit and len(hit[1].shape) == 2:
             width = hit[1].shape[1]
@@ -215,7 +217,9 @@ def _flux_control_variant(ctx: Context, ident: Identity) -> None:
     # 128 input features are shared by Flux Depth and Flux Canny; only words tell them apart
     text = " ".join([ctx.name, *ctx.metadata.values()]).lower()
     if "canny" in text and "depth" not in text:
-        ident.variants = [Variant.CANNY.value if v == Variant.DEPTH.value else v for v in ident.variants]
+        ident.variants = [
+            Variant.CANNY.value if v == Variant.DEPTH.value else v for v in ident.variants
+        ]
         ident.variant = Variant.CANNY.value
         ident.add("variant", "name/metadata says canny (shapes match depth and canny)", "name")
     elif "depth" not in text:
@@ -242,3 +246,11 @@ def _components(ident: Identity, found: MainFound) -> None:
             ident.add("components", f"no {component.value} (an optional part for {base.value})")
     if missing:
         ident.add("components", "lacks " + ", ".join(missing))
+
+
+def structure_base(keys: KeyIndex) -> BaseClaim | None:
+    """The base a bare diffusion model's keys say (used for diffusers folder components)."""
+    hit = find_architecture(keys)
+    if hit is None:
+        return None
+    return _structure_claim(keys, MainFound(hit[0], hit[1], (Component.UNET,)))

@@ -121,9 +121,9 @@ def trigger_words(raw: dict[str, str], tags: Counter) -> list[str]:
 def base_from_metadata(raw: dict[str, str]) -> BaseClaim | None:
     """What the metadata says the model (or the model it was trained for) is."""
     variants: list[Variant] = []
-    if raw.get("modelspec.prediction_type", raw.get("modelspec.predict_key", "")).strip().lower() in (
-        V_PREDICTION_VALUES
-    ):
+    if raw.get(
+        "modelspec.prediction_type", raw.get("modelspec.predict_key", "")
+    ).strip().lower() in (V_PREDICTION_VALUES):
         variants.append(Variant.V_PREDICTION)
     arch = raw.get("modelspec.architecture")
     if arch:

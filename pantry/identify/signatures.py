@@ -206,7 +206,10 @@ FLUX_IMG_IN_VARIANT: dict[int, Variant | None] = {
 
 # SD3 editions.
 SD3_LARGE_KEYS = ("joint_blocks.37.x_block.mlp.fc1.weight", "transformer_blocks.37.ff.net.2.weight")
-SD3_MMDITX_KEYS = ("joint_blocks.0.x_block.attn2.qkv.weight", "transformer_blocks.0.attn2.to_q.weight")
+SD3_MMDITX_KEYS = (
+    "joint_blocks.0.x_block.attn2.qkv.weight",
+    "transformer_blocks.0.attn2.to_q.weight",
+)
 SD3_POS_EMBED_KEYS = ("pos_embed", "pos_embed.pos_embed")
 SD3_POS_EMBED_EDITION: dict[int, Edition] = {36864: Edition.SD3_MEDIUM, 147456: Edition.SD35_MEDIUM}
 
@@ -400,8 +403,9 @@ UPSCALER_KEYS = (
 
 # --- LoRA and friends ------------------------------------------------------------------------
 
-# Tensor-name endings of adapter weights -> the role they play (LyCORIS parts keep their name). Looked up on the last 3, 2 and
-# 1 dotted segments of each key; what stands before the ending is the module name.
+# Tensor-name endings of adapter weights -> the role they play (LyCORIS parts keep their name).
+# Looked up on the last 3, 2 and 1 dotted segments of each key; what stands before the ending is
+# the module name.
 LORA_SUFFIX_ROLES: dict[str, str] = {
     "lora_down.weight": "down",
     "lora_up.weight": "up",
@@ -501,6 +505,68 @@ LORA_NAME_FAMILIES: tuple[tuple[str, Base], ...] = (
     ("context_block", Base.SD3),
 )
 # SGM block names appear in kohya SDXL LoRAs; SD1/SD2 kohya LoRAs use diffusers names.
-LORA_SGM_MARKERS = ("lora_unet_input_blocks_", "lora_unet_output_blocks_", "lora_unet_middle_block_")
+LORA_SGM_MARKERS = (
+    "lora_unet_input_blocks_",
+    "lora_unet_output_blocks_",
+    "lora_unet_middle_block_",
+)
 # Flux BFL control LoRA: img_in takes 128 channels (latent + control image latent).
 CONTROL_LORA_FLUX = ("img_in.lora_A.weight", "img_in.lora_B.bias")
+
+
+# --- Diffusers folders -----------------------------------------------------------------------
+
+# model_index.json _class_name -> base (None: decided by the UNet config) and variants.
+PIPELINE_CLASSES: dict[str, tuple[Base | None, tuple[Variant, ...]]] = {
+    "StableDiffusionPipeline": (None, ()),
+    "StableDiffusionImg2ImgPipeline": (None, ()),
+    "StableDiffusionInpaintPipeline": (None, (Variant.INPAINT,)),
+    "StableDiffusionInstructPix2PixPipeline": (None, (Variant.PIX2PIX,)),
+    "StableDiffusionDepth2ImgPipeline": (Base.SD2, (Variant.DEPTH,)),
+    "StableDiffusionUpscalePipeline": (Base.SD2, (Variant.UPSCALE,)),
+    "StableUnCLIPPipeline": (Base.SD2, (Variant.UNCLIP,)),
+    "StableDiffusionXLPipeline": (None, ()),
+    "StableDiffusionXLImg2ImgPipeline": (None, ()),
+    "StableDiffusionXLInpaintPipeline": (Base.SDXL, (Variant.INPAINT,)),
+    "StableDiffusionXLInstructPix2PixPipeline": (Base.SDXL, (Variant.PIX2PIX,)),
+    "StableDiffusion3Pipeline": (Base.SD3, ()),
+    "FluxPipeline": (Base.FLUX, ()),
+    "FluxFillPipeline": (Base.FLUX, (Variant.FILL,)),
+    "FluxControlPipeline": (Base.FLUX, (Variant.DEPTH,)),
+    "Flux2Pipeline": (Base.FLUX2, ()),
+    "ChromaPipeline": (Base.CHROMA, ()),
+    "StableVideoDiffusionPipeline": (Base.SVD, ()),
+    "StableCascadePriorPipeline": (Base.CASCADE, ()),
+    "StableCascadeDecoderPipeline": (Base.CASCADE, ()),
+    "AuraFlowPipeline": (Base.AURAFLOW, ()),
+    "PixArtAlphaPipeline": (Base.PIXART, ()),
+    "PixArtSigmaPipeline": (Base.PIXART, ()),
+    "HunyuanDiTPipeline": (Base.HUNYUAN_DIT, ()),
+    "Lumina2Pipeline": (Base.LUMINA2, ()),
+    "Lumina2Text2ImgPipeline": (Base.LUMINA2, ()),
+}
+# Transformer config _class_name -> base.
+TRANSFORMER_CLASSES: dict[str, Base] = {
+    "FluxTransformer2DModel": Base.FLUX,
+    "SD3Transformer2DModel": Base.SD3,
+    "ChromaTransformer2DModel": Base.CHROMA,
+    "Flux2Transformer2DModel": Base.FLUX2,
+    "AuraFlowTransformer2DModel": Base.AURAFLOW,
+    "PixArtTransformer2DModel": Base.PIXART,
+    "HunyuanDiT2DModel": Base.HUNYUAN_DIT,
+    "Lumina2Transformer2DModel": Base.LUMINA2,
+}
+# UNet config projection_class_embeddings_input_dim (SDXL's added time/size embedding).
+UNET_ADM_BASE: dict[int, Base] = {2816: Base.SDXL, 2560: Base.SDXL_REFINER}
+# Folder component name -> Component value (pantry's names).
+FOLDER_COMPONENTS: dict[str, Component] = {
+    "unet": Component.UNET,
+    "transformer": Component.UNET,
+    "prior": Component.UNET,
+    "decoder": Component.UNET,
+    "vae": Component.VAE,
+    "text_encoder": Component.TEXT_ENCODER,
+    "text_encoder_2": Component.TEXT_ENCODER_2,
+    "text_encoder_3": Component.TEXT_ENCODER_3,
+}
+SDXL_VAE_SCALING_FACTOR = 0.13025

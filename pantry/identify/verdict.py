@@ -63,9 +63,7 @@ def settle_base(
     winner = structure if structure.strength == DECISIVE else meta
     loser = meta if winner is structure else structure
     _apply(ident, winner)
-    ident.confidence = (
-        Confidence.MEDIUM if winner is structure else Confidence.LOW
-    ).value
+    ident.confidence = (Confidence.MEDIUM if winner is structure else Confidence.LOW).value
     message = (
         f"{loser.source} says {loser.base.value} but {winner.source} says "
         f"{winner.base.value}; using {winner.base.value}"

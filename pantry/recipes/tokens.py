@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from importlib import resources
 
-from tokenizers import Regex, Tokenizer, normalizers, pre_tokenizers
+from tokenizers import AddedToken, Regex, Tokenizer, normalizers, pre_tokenizers
 from tokenizers.models import BPE
 
 from pantry.recipes.prompt import encoder_segments
@@ -74,6 +74,8 @@ def clip_tokenizer() -> Tokenizer:
             unk_token=EOS,
         )
     tokenizer = Tokenizer(model)
+    # transformers registers these as special tokens: written in a prompt, each is one token.
+    tokenizer.add_special_tokens([AddedToken(BOS, special=True), AddedToken(EOS, special=True)])
     tokenizer.normalizer = normalizers.Sequence(
         [normalizers.NFC(), normalizers.Replace(Regex(r"\s+"), " "), normalizers.Lowercase()]
     )

@@ -24,6 +24,7 @@ class LoraJob:
     path: Path
     weight: float = 1.0
     name: str = ""  # what infotext calls it (the file stem when empty)
+    unet_weight: float | None = None  # A1111 <lora:name:te:unet>; None: ``weight`` everywhere
 
 
 @dataclass
@@ -94,8 +95,10 @@ def job_from_resolved(resolved, config_dir: Path | None = None) -> RenderJob:
         job.vae_fp16_fix = bool(vae.identity.vae and vae.identity.vae.fp16_fix)
     for resolution in resolved.loras:
         lora = _asset(resolution)
-        weight = resolution.lora.weight if resolution.lora else 1.0
-        job.loras.append(LoraJob(Path(lora.path), weight, lora.name))
+        spec = resolution.lora
+        weight = spec.weight if spec else 1.0
+        unet_weight = getattr(spec, "unet_weight", None)
+        job.loras.append(LoraJob(Path(lora.path), weight, lora.name, unet_weight))
     return job
 
 

@@ -40,7 +40,7 @@ def load_pipeline(job: RenderJob, dtype: torch.dtype, vae=None):
     try:
         if _is_folder(job.checkpoint, job.checkpoint_format):
             return cls.from_pretrained(
-                str(job.checkpoint), local_files_only=True, torch_dtype=dtype, **components
+                str(job.checkpoint), local_files_only=True, dtype=dtype, **components
             )
         config = checkpoint_config_dir(job)
         components["tokenizer"] = load_tokenizer()
@@ -50,7 +50,7 @@ def load_pipeline(job: RenderJob, dtype: torch.dtype, vae=None):
             str(job.checkpoint),
             config=str(config),
             local_files_only=True,
-            torch_dtype=dtype,
+            dtype=dtype,
             **components,
         )
     except RenderError:
@@ -64,13 +64,13 @@ def load_vae(path: Path, fmt: str, base: str, variant: str | None, dtype: torch.
 
     try:
         if _is_folder(path, fmt):
-            return AutoencoderKL.from_pretrained(str(path), local_files_only=True, torch_dtype=dtype)
+            return AutoencoderKL.from_pretrained(str(path), local_files_only=True, dtype=dtype)
         return AutoencoderKL.from_single_file(
             str(path),
             config=str(bundled_config_dir(base, variant)),
             subfolder="vae",
             local_files_only=True,
-            torch_dtype=dtype,
+            dtype=dtype,
         )
     except Exception as error:
         raise RenderError(f"{path}: could not load the VAE: {_first_line(error)}") from error
@@ -89,7 +89,7 @@ def load_own_vae(job: RenderJob, dtype: torch.dtype):
             config=str(checkpoint_config_dir(job)),
             subfolder="vae",
             local_files_only=True,
-            torch_dtype=dtype,
+            dtype=dtype,
         )
     except Exception as error:
         raise RenderError(

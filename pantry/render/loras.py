@@ -46,7 +46,7 @@ class LoraState:
                 load_lora(pipe, path, name)
                 self.adapters[path] = name
         names = [self.adapters[path] for path in weights]
-        pipe.set_adapters(names, adapter_weights=list(weights.values()))
+        pipe.set_adapters(names, adapter_weights=[_component_weights(pipe, w) for w in weights.values()])
 
 
 def load_lora(pipe, path: Path, adapter_name: str) -> int:
@@ -85,12 +85,22 @@ def count_patched_modules(pipe, adapter_name: str) -> int:
     return count
 
 
-def _weights_by_path(loras: list[LoraJob]) -> dict[Path, float]:
-    # the same file named twice adds up, as two A1111 <lora:...> tags for one file do
-    weights: dict[Path, float] = {}
+def _weights_by_path(loras: list[LoraJob]) -> dict[Path, tuple[float, float]]:
+    """(text encoder weight, UNet weight) per file; a file named twice adds up, as in A1111."""
+    weights: dict[Path, tuple[float, float]] = {}
     for lora in loras:
-        weights[lora.path] = weights.get(lora.path, 0.0) + lora.weight
+        te, unet = weights.get(lora.path, (0.0, 0.0))
+        unet_weight = lora.weight if lora.unet_weight is None else lora.unet_weight
+        weights[lora.path] = (te + lora.weight, unet + unet_weight)
     return weights
+
+
+def _component_weights(pipe, weights: tuple[float, float]) -> float | dict[str, float]:
+    te, unet = weights
+    if te == unet:
+        return te
+    encoders = [c for c in COMPONENTS[1:] if getattr(pipe, c, None) is not None]
+    return {"unet": unet, **dict.fromkeys(encoders, te)}
 
 
 def _forget(pipe, adapter_name: str) -> None:

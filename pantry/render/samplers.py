@@ -63,24 +63,25 @@ SAMPLERS: dict[str, tuple[str, dict[str, Any]]] = {
     "lcm": ("LCMScheduler", {}),
 }
 
+# recipe scheduler names (pantry.recipes.samplers spells "SGM Uniform" as sgm_uniform)
 SCHEDULES: dict[str, dict[str, Any]] = {
     "automatic": {},
     "uniform": {},
+    "normal": {},
     "karras": {"use_karras_sigmas": True},
     "exponential": {"use_exponential_sigmas": True},
     "beta": {"use_beta_sigmas": True},
-    "sgm uniform": {"timestep_spacing": "trailing"},
+    "sgm_uniform": {"timestep_spacing": "trailing"},
 }
 
 
 def split_sampler(sampler: str, schedule: str | None) -> tuple[str, str | None]:
     """``("DPM++ 2M Karras", None)`` -> ``("dpm++ 2m", "karras")``; names lower-cased."""
-    name = sampler.strip().lower()
-    if schedule is None:
-        for suffix in sorted(SCHEDULES, key=len, reverse=True):
-            if name.endswith(" " + suffix) and name[: -len(suffix) - 1] in SAMPLERS:
-                return name[: -len(suffix) - 1], suffix
-    return name, schedule.strip().lower() if schedule else None
+    from pantry.recipes.samplers import split_sampler as split_label
+
+    label, glued = split_label(sampler)
+    schedule = schedule or glued
+    return label.lower(), schedule.strip().lower().replace(" ", "_") if schedule else None
 
 
 def scheduler_options(sampler: str, schedule: str | None) -> tuple[str, dict[str, Any]]:

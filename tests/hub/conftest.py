@@ -17,7 +17,7 @@ NESTED = "extras/tiny_lora_v2.safetensors"
 
 
 @pytest.fixture
-def hub(monkeypatch, tmp_path):
+def fake_hub(monkeypatch, tmp_path):
     """A running fake Hub; HF_ENDPOINT points at it, no token, not offline."""
     fake = FakeHub().start()
     monkeypatch.setenv("HF_ENDPOINT", fake.url)
@@ -34,9 +34,9 @@ def hub(monkeypatch, tmp_path):
 
 
 @pytest.fixture
-def repo(hub):
+def repo(fake_hub):
     """A repository with two LoRA files and a README; returns its first commit."""
-    return hub.add_repo(
+    return fake_hub.add_repo(
         REPO,
         {LORA: lora_file(seed=1), NESTED: lora_file(seed=2), "README.md": b"# tiny\n"},
     )

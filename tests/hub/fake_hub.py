@@ -5,6 +5,7 @@
     hub.commit("owner/repo", {"lora.safetensors": newer})   # main moves on
     hub.cut_after["lora.safetensors"] = 600_000   # close the connection at that byte offset
     hub.corrupt.add("lora.safetensors")           # flip a byte, keep announcing the true hash
+    hub.ignore_range = True                       # answer Range requests with 200 + everything
     hub.requests                                  # [(method, path, headers)] seen so far
 
 Routes: ``HEAD|GET /{repo}/resolve/{rev}/{path}`` (X-Repo-Commit, ETag = SHA-256, X-Linked-Size,
@@ -46,6 +47,7 @@ class FakeHub:
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.cut_after: dict[str, int] = {}  # path -> absolute byte offset to stop at
         self.corrupt: set[str] = set()
+        self.ignore_range = False  # answer Range requests with the whole file (200)
         self._server: ThreadingHTTPServer | None = None
 
     # --- content -----------------------------------------------------------------------
@@ -87,7 +89,8 @@ class FakeHub:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        serve = lambda: self._server.serve_forever(poll_interval=0.05)  # quick shutdown
+        threading.Thread(target=serve, daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -142,7 +145,8 @@ class _Handler(BaseHTTPRequestHandler):
         if path in self.fake.corrupt:
             content = bytes([content[0] ^ 0xFF]) + content[1:]
         start, status = 0, 200
-        if not head and (m := _RANGE.match(self.headers.get("Range", ""))):
+        wanted = "" if self.fake.ignore_range else self.headers.get("Range", "")
+        if not head and (m := _RANGE.match(wanted)):
             start, status = int(m[1]), 206
         body = content[start:]
         self.send_response(status)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import random
+from functools import cache
 
 # A kohya-style SD1 LoRA: lora_down/lora_up pairs with alphas on the UNet's attention layers.
 _SD1_ATTENTION = [
@@ -15,7 +16,7 @@ _SD1_ATTENTION = [
 KOHYA_METADATA = {"ss_network_module": "networks.lora", "ss_base_model_version": "sd_v1"}
 
 
-def kohya_lora_tensors(rank: int = 32) -> dict[str, tuple[str, tuple[int, ...]]]:
+def kohya_lora_tensors(rank: int = 48) -> dict[str, tuple[str, tuple[int, ...]]]:
     tensors: dict[str, tuple[str, tuple[int, ...]]] = {}
     for module in _SD1_ATTENTION:
         tensors[f"{module}.alpha"] = ("F32", ())
@@ -46,6 +47,7 @@ def safetensors_bytes(
     return len(raw).to_bytes(8, "little") + raw + random.Random(seed).randbytes(offset)
 
 
+@cache
 def lora_file(seed: int = 0) -> bytes:
     data = safetensors_bytes(kohya_lora_tensors(), KOHYA_METADATA, seed)
     assert len(data) >= 1024 * 1024

@@ -145,6 +145,6 @@ def sdxl_vae_fp16(resolved: ResolvedRecipe, context: LintContext) -> Iterator[Hi
     fixed = vae_info.fp16_fix if vae_info is not None else None
     if fixed is True:
         return
-    whose = label(source) if source is not ckpt else f"{label(ckpt)}'s built-in VAE"
+    whose = label(source) if source is not ckpt else f"the built-in VAE of {label(ckpt)}"
     state = "is the original SDXL VAE" if fixed is False else "is not known to be fp16-fixed"
     yield Hit(f"{whose} {state}: fp16 renders may turn black", [source])

@@ -1,0 +1,42 @@
+"""Precision and parameter count from dtypes and shapes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from pantry.formats.header import TensorInfo
+from pantry.identify.taxonomy import Precision
+
+# safetensors dtype -> precision; integer buffers (position_ids, step counters) are not weights.
+DTYPE_PRECISION: dict[str, Precision] = {
+    "F32": Precision.FP32,
+    "F16": Precision.FP16,
+    "BF16": Precision.BF16,
+    "F8_E4M3": Precision.FP8,
+    "F8_E5M2": Precision.FP8,
+    "F8_E8M0": Precision.FP8,
+    "F4": Precision.FP4,
+    "F6_E2M3": Precision.FP4,
+    "F6_E3M2": Precision.FP4,
+    "I8": Precision.INT8,
+    "U8": Precision.INT8,
+}
+# One dtype must hold this share of the weights for the file to be called that precision.
+DOMINANT_SHARE = 0.9
+
+
+def weight_stats(tensors: Iterable[TensorInfo]) -> tuple[str, int]:
+    """(precision, parameter count) over the weight tensors."""
+    by_precision: Counter = Counter()
+    for info in tensors:
+        precision = DTYPE_PRECISION.get(info.dtype)
+        if precision is not None:
+            by_precision[precision] += info.numel
+    params = sum(by_precision.values())
+    if not params:
+        return Precision.UNKNOWN.value, 0
+    precision, count = by_precision.most_common(1)[0]
+    if count < DOMINANT_SHARE * params:
+        return Precision.MIXED.value, params
+    return precision.value, params
