@@ -9,7 +9,15 @@ from __future__ import annotations
 import click
 
 from pantry import __version__
-from pantry.cli import catalog_cmds, demo, hub_cmds, inspect_cmd, lint_cmds, render_cmds
+from pantry.cli import (
+    catalog_cmds,
+    demo,
+    hub_cmds,
+    inspect_cmd,
+    lint_cmds,
+    recipe_cmds,
+    render_cmds,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -18,5 +26,5 @@ def main() -> None:
     """Catalog, identify and pre-flight-lint Stable Diffusion model files."""
 
 
-for _module in (inspect_cmd, catalog_cmds, lint_cmds, hub_cmds, render_cmds, demo):
+for _module in (inspect_cmd, catalog_cmds, lint_cmds, recipe_cmds, hub_cmds, render_cmds, demo):
     _module.register(main)

@@ -163,15 +163,19 @@ class _RichProgress:
             console=err,
         )
         self._task: TaskID | None = None
+        self._shown = False
 
     def __enter__(self) -> _RichProgress:
-        self._progress.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._progress.stop()
+        if self._shown:
+            self._progress.stop()
 
     def start(self, name: str, total: int, completed: int) -> None:
+        if not self._shown:  # only once something downloads: a no-op pull prints no bar
+            self._progress.start()
+            self._shown = True
         if self._task is None or self._progress.tasks[self._task].description != name:
             self._task = self._progress.add_task(name, total=total, completed=completed)
         else:

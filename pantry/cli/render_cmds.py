@@ -1,7 +1,141 @@
-"""Placeholder: this command group is being written."""
+"""``pantry render``: lint recipes, then render them with the built-in diffusers renderer.
+
+torch and diffusers are imported inside the command only, so other commands stay light.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
+from pantry.cli.common import EXIT_FINDINGS, err, fail
+from pantry.errors import PantryError
+
 
 def register(group: click.Group) -> None:
-    return None
+    group.add_command(render_command)
+
+
+@click.command("render")
+@click.argument("recipes", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("renders"),
+    show_default=True,
+    help="Folder for the PNG files.",
+)
+@click.option(
+    "--device", type=click.Choice(["auto", "cuda", "mps", "cpu"]), default="auto", show_default=True
+)
+@click.option(
+    "--dtype",
+    type=click.Choice(["auto", "fp16", "bf16", "fp32"]),
+    default="auto",
+    show_default=True,
+    help="auto: fp16 on a GPU, fp32 on the CPU.",
+)
+@click.option("--force", is_flag=True, help="Render even when lint finds errors.")
+@click.option("--pull", is_flag=True, help="Download hf:// assets the catalog does not have yet.")
+@click.option("--catalog", "catalog_path", help="Catalog file or SQLAlchemy URL.")
+def render_command(
+    recipes: tuple[Path, ...],
+    out_dir: Path,
+    device: str,
+    dtype: str,
+    force: bool,
+    pull: bool,
+    catalog_path: str | None,
+) -> None:
+    """Render RECIPE files to PNGs that carry their recipe (lint runs first).
+
+    Recipes on the same checkpoint share one loaded model. Exit status: 0 rendered,
+    1 lint found errors (nothing rendered), 2 a recipe, asset or render failed.
+    """
+    from pantry.catalog import Catalog
+
+    try:
+        catalog = Catalog.open(catalog_path)
+    except PantryError as error:
+        fail(str(error))
+    try:
+        _render(recipes, out_dir, device, dtype, force, pull, catalog)
+    except PantryError as error:
+        fail(str(error))
+    finally:
+        catalog.close()
+
+
+def _render(recipes, out_dir, device, dtype, force, pull, catalog) -> None:
+    import torch
+
+    from pantry.lint.context import LintContext
+    from pantry.render import Renderer, job_from_resolved
+
+    renderer = Renderer(device=device, dtype=dtype)  # picks device and dtype; loads nothing yet
+    lint_dtype = {torch.float16: "fp16", torch.bfloat16: "bf16"}.get(renderer.dtype, "fp32")
+    context = LintContext(dtype=lint_dtype)
+    plans = [_resolve_and_lint(path, catalog, pull, context) for path in recipes]
+    blocked = [path for path, _, has_errors in plans if has_errors]
+    if blocked and not force:
+        names = ", ".join(str(p) for p in blocked)
+        fail(f"not rendering: lint found errors in {names} (--force renders anyway)", EXIT_FINDINGS)
+    jobs = [job_from_resolved(resolved) for _, resolved, _ in plans]
+    _render_jobs(renderer, jobs, plans, out_dir, catalog)
+
+
+def _resolve_and_lint(path: Path, catalog, pull: bool, context):
+    from pantry.lint.config import find_config
+    from pantry.lint.registry import Severity
+    from pantry.lint.report import Outcome, write_text
+    from pantry.lint.runner import lint
+    from pantry.recipes.resolve import resolve
+    from pantry.recipes.toml_io import load_recipe
+
+    recipe = load_recipe(path)
+    resolved = resolve(recipe, catalog)
+    if pull and _pull_missing(resolved, catalog):
+        resolved = resolve(recipe, catalog)
+    findings = lint(resolved, find_config(path.parent), context)
+    if findings:
+        write_text([Outcome(path, findings)], err)
+    return path, resolved, any(f.severity == Severity.ERROR for f in findings)
+
+
+def _pull_missing(resolved, catalog) -> bool:
+    from pantry.hub import is_hf_ref, pull_ref
+
+    pulled = False
+    for resolution in resolved.all():
+        if resolution.asset is None and is_hf_ref(resolution.ref):
+            err.print(f"pulling {resolution.ref}")
+            pull_ref(catalog, resolution.ref)
+            pulled = True
+    return pulled
+
+
+def _render_jobs(renderer, jobs, plans, out_dir: Path, catalog) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from pantry.recipes.toml_io import dump_recipe
+    from pantry.render.output import output_name, rendered_recipe, save_png
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=err, transient=True) as progress:
+        images = progress.add_task("images", total=len(jobs))
+        steps = progress.add_task("steps", total=1)
+
+        def on_step(done: int, total: int) -> None:
+            progress.update(steps, completed=done, total=total)
+
+        for index, result in renderer.render_batch(jobs, progress=on_step):
+            path, resolved, _ = plans[index]
+            target = save_png(result, out_dir / output_name(result, path, index), resolved)
+            recipe = rendered_recipe(result, resolved)
+            assets = [r.asset for r in resolved.all() if r.asset is not None]
+            seconds = sum(result.timings.values())
+            catalog.record_render(dump_recipe(recipe), result.seed, assets, target, seconds)
+            progress.advance(images)
+            err.print(f"{path}: wrote {target} (seed {result.seed}, {seconds:.1f} s)")

@@ -1,1 +1,1 @@
-"""Data files bundled with pantry (the CLIP tokenizer vocabulary). No code runs here."""
+"""Data files bundled with pantry (CLIP tokenizer vocabulary, layouts). No code runs here."""

@@ -139,7 +139,9 @@ def _check_data_region(path: Path, spans: list[tuple[int, int, str]], data_size:
                 fault = "overlaps the previous tensor"
             else:
                 fault = "leaves a gap before it"
-            raise HeaderError(path, f"tensor {_short(name)}: data_offsets {fault} (at byte {begin})")
+            raise HeaderError(
+                path, f"tensor {_short(name)}: data_offsets {fault} (at byte {begin})"
+            )
         position = end
     if position > data_size:
         raise HeaderError(

@@ -11,6 +11,7 @@ identified kind, and catalogued with its provenance::
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
 import os
@@ -226,6 +227,8 @@ def _pull_located(
     os.replace(partial, verified)  # the readers pick a format by the file's suffix
     target = replace or destination(root, identified_kind(verified), file.filename, file.sha256)
     _move_into_place(verified, target)
+    with contextlib.suppress(OSError):  # leave no empty .partial folder behind
+        verified.parent.rmdir()
     provenance = {
         "source": PROVENANCE_SOURCE,
         "repo": file.repo,

@@ -99,9 +99,9 @@ class HubClient:
         revision = revision or DEFAULT_REVISION
         url = hf_hub_url(repo, filename, revision=revision, endpoint=self.endpoint)
         with hub_errors(repo, filename=filename, revision=revision, endpoint=self.endpoint):
-            meta = get_hf_file_metadata(
-                url, token=self.token, endpoint=self.endpoint, retry_on_errors=True
-            )
+            # No client retries: they log several lines per try, and an unreachable Hub
+            # should be one line at once. Drops during the transfer are retried by download.
+            meta = get_hf_file_metadata(url, token=self.token, endpoint=self.endpoint)
             headers = build_hf_headers(token=self.token)
         if not meta.commit_hash or meta.size is None:
             raise HubError(f"{repo}/{filename}: the Hub sent no commit or size for this file")

@@ -35,12 +35,14 @@ class LoraScan:
 
 def scan_lora(tensors: dict[str, TensorInfo]) -> LoraScan:
     found: dict[str, dict[str, TensorInfo]] = {}
+    key_counts: Counter = Counter()  # several keys may share a role (GLoRA's a1/a2/b1/b2)
     for key, info in tensors.items():
         split = _split(key)
         if split is None:
             continue
         module, role = split
         found.setdefault(module, {})[role] = info
+        key_counts[module] += 1
     scan = LoraScan()
     for module, parts in found.items():
         if LORA_WEIGHT_ROLES.isdisjoint(parts):
@@ -49,8 +51,9 @@ def scan_lora(tensors: dict[str, TensorInfo]) -> LoraScan:
             weight = tensors.get(module + ".weight")
             if weight is not None:
                 parts["ia3_weight"] = weight
+                key_counts[module] += 1
         scan.modules[module] = parts
-        scan.adapter_keys += len(parts)
+        scan.adapter_keys += key_counts[module]
         scan.roles.update(parts.keys())
     scan.other_keys = len(tensors) - scan.adapter_keys
     return scan

@@ -144,7 +144,7 @@ def write_infotext(recipe: Recipe, hashes: InfotextHashes | None = None) -> str:
         "Steps": recipe.steps,
         "Sampler": recipe.sampler,
         "Schedule type": schedule_label(recipe.scheduler) if recipe.scheduler else None,
-        "CFG scale": recipe.cfg_scale,
+        "CFG scale": _num(recipe.cfg_scale),
         "Seed": recipe.seed,
         "Size": f"{recipe.width}x{recipe.height}",
         "Model hash": hashes.model or recipe.extra.get("Model hash"),
@@ -338,7 +338,8 @@ def _safe_name(name: str) -> str:
 
 
 def _num(value: float) -> str:
-    return f"{value:g}"
+    """7.0 -> "7", 6.5 -> "6.5": how A1111 infotexts usually show numbers."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 def _short(asset: Any, key: str, length: int) -> str | None:

@@ -20,7 +20,7 @@ import torch
 from pantry.errors import RenderError
 from pantry.render.bundled import config_dir as bundled_config_dir
 from pantry.render.bundled import load_tokenizer
-from pantry.render.job import DIFFUSERS_FORMAT, RenderJob
+from pantry.render.job import DIFFUSERS_FORMAT, SIDECAR_SUFFIX, RenderJob
 
 SDXL = "sdxl"
 
@@ -65,12 +65,13 @@ def load_vae(path: Path, fmt: str, base: str, variant: str | None, dtype: torch.
     try:
         if _is_folder(path, fmt):
             return AutoencoderKL.from_pretrained(str(path), local_files_only=True, dtype=dtype)
+        config, subfolder = bundled_config_dir(base, variant), "vae"
+        sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
+        if sidecar.is_file():
+            config = _materialize_sidecar(sidecar)
+            subfolder = "vae" if (config / "vae").is_dir() else None
         return AutoencoderKL.from_single_file(
-            str(path),
-            config=str(bundled_config_dir(base, variant)),
-            subfolder="vae",
-            local_files_only=True,
-            dtype=dtype,
+            str(path), config=str(config), subfolder=subfolder, local_files_only=True, dtype=dtype
         )
     except Exception as error:
         raise RenderError(f"{path}: could not load the VAE: {_first_line(error)}") from error
@@ -107,13 +108,13 @@ def checkpoint_config_dir(job: RenderJob) -> Path:
 
 
 def write_sidecar(config_folder: Path, checkpoint: Path) -> Path:
-    """Pack a diffusers config folder's JSON files into ``<checkpoint>.config.json``."""
+    """Pack a diffusers config folder's (pipeline or single model) JSON files into a sidecar."""
     files = {}
     for path in sorted(config_folder.rglob("*.json")):
         relative = path.relative_to(config_folder)
         if not relative.parts[0].startswith("tokenizer"):  # tokenizers are bundled
             files[str(relative)] = json.loads(path.read_text())
-    target = checkpoint.with_name(checkpoint.name + ".config.json")
+    target = checkpoint.with_name(checkpoint.name + SIDECAR_SUFFIX)
     target.write_text(json.dumps(files, indent=1, sort_keys=True))
     return target
 

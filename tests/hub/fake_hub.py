@@ -89,8 +89,10 @@ class FakeHub:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        serve = lambda: self._server.serve_forever(poll_interval=0.05)  # quick shutdown
-        threading.Thread(target=serve, daemon=True).start()
+        # A short poll interval: shutdown() waits for it at the end of every test.
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:

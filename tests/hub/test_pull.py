@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import shutil
 from datetime import datetime
@@ -61,7 +62,7 @@ def test_pull_downloads_into_the_root_and_catalogues_provenance(fake_hub, repo, 
     }
     assert datetime.fromisoformat(prov["downloaded_at"]).tzinfo is not None
     assert [a.path for a in catalog.find()] == [asset.path]
-    assert not list((root / PARTIAL_DIR).iterdir())
+    assert not (root / PARTIAL_DIR).exists()
 
 
 def test_patterns_match_nested_paths_and_base_names(fake_hub, repo, catalog, root):
@@ -94,7 +95,7 @@ def test_a_cut_connection_resumes_on_the_next_call_with_a_range_request(
     cut = len(lora_file(seed=1)) // 2
     fake_hub.cut_after[LORA] = cut
 
-    with pytest.raises(HubError, match="network lost .* run the same command again to resume"):
+    with pytest.raises(HubError, match=r"network lost .* run the same command again to resume"):
         pull(catalog, REPO, [LORA], root=root)
     (partial,) = (root / PARTIAL_DIR).iterdir()
     assert partial.stat().st_size == cut
@@ -228,7 +229,7 @@ def test_not_found_errors_are_one_line(fake_hub, repo, catalog, root, call, mess
 def test_a_gated_repo_needs_a_token(fake_hub, catalog, root, monkeypatch):
     fake_hub.add_repo("gated/model", {LORA: lora_file(seed=3)}, token="hf_secret")
 
-    with pytest.raises(HubError, match="gated/model is gated: .* set HF_TOKEN"):
+    with pytest.raises(HubError, match=r"gated/model is gated: .* set HF_TOKEN"):
         pull(catalog, "gated/model", [LORA], root=root)
 
     monkeypatch.setenv("HF_TOKEN", "hf_secret")
@@ -308,3 +309,32 @@ def test_default_root_is_the_catalogs_first_root(catalog, tmp_path, monkeypatch)
 
 def _gets(fake):
     return sum(1 for method, path, _ in fake.requests if method == "GET" and "/resolve/" in path)
+
+
+def test_a_full_disk_mid_download_keeps_the_partial_and_says_so(
+    fake_hub, repo, catalog, root, monkeypatch
+):
+    from pantry.hub import download
+
+    real_append = download._PartialFile.append
+
+    def append_until_full(self, out, chunk):
+        if self.have > 100_000:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_append(self, out, chunk)
+
+    monkeypatch.setattr(download._PartialFile, "append", append_until_full)
+
+    with pytest.raises(HubError, match=r"disk full while writing .* run the same command again"):
+        pull(catalog, REPO, [LORA], root=root)
+    (partial,) = (root / PARTIAL_DIR).iterdir()
+    assert partial.stat().st_size > 100_000
+    assert catalog.find() == []
+
+
+def test_an_unreachable_hub_is_one_line(catalog, root, monkeypatch):
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+
+    with pytest.raises(HubError, match=r"cannot reach http://127.0.0.1:9") as e:
+        pull_ref(catalog, "hf://o/r/f.safetensors", root=root)
+    assert "\n" not in str(e.value)

@@ -17,12 +17,14 @@ from pantry.recipes.infotext import (
 from pantry.recipes.model import LoraSpec, Recipe
 
 A1111_HIRES = """\
-masterpiece, best quality, 1girl, silver hair, (detailed eyes:1.2), cherry blossoms, <lora:animeLineart_v3:0.7>
+masterpiece, best quality, 1girl, silver hair, (detailed eyes:1.2), cherry blossoms, \
+<lora:animeLineart_v3:0.7>
 Negative prompt: (worst quality, low quality:1.4), EasyNegative, bad-hands-5
-Steps: 28, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 7, Seed: 2861534987, Size: 512x768, \
-Model hash: 7f96a1a9ca, Model: anyloraCheckpoint_bakedvaeBlessedFp16, VAE hash: 63aeecb90f, \
-VAE: kl-f8-anime2.ckpt, Denoising strength: 0.4, Clip skip: 2, Hires upscale: 2, Hires steps: 15, \
-Hires upscaler: R-ESRGAN 4x+ Anime6B, Lora hashes: "animeLineart_v3: 3e0e1a2b4c5d", \
+Steps: 28, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 7, Seed: 2861534987, \
+Size: 512x768, Model hash: 7f96a1a9ca, Model: anyloraCheckpoint_bakedvaeBlessedFp16, \
+VAE hash: 63aeecb90f, VAE: kl-f8-anime2.ckpt, Denoising strength: 0.4, Clip skip: 2, \
+Hires upscale: 2, Hires steps: 15, Hires upscaler: R-ESRGAN 4x+ Anime6B, \
+Lora hashes: "animeLineart_v3: 3e0e1a2b4c5d", \
 TI hashes: "EasyNegative: c74b4e810b03, bad-hands-5: aa7651be154c", Version: v1.10.1"""
 
 OLD_A1111 = """\
@@ -35,8 +37,8 @@ FORGE_SDXL = """\
 cinematic still of a lighthouse in a storm, dramatic sky, <lora:sdxl_lightning_4step_lora:1>
 Steps: 6, Sampler: Euler, Schedule type: SGM Uniform, CFG scale: 1.5, Seed: 123456789, \
 Size: 1024x1024, Model hash: 31e35c80fc, Model: sd_xl_base_1.0, \
-Lora hashes: "sdxl_lightning_4step_lora: 0ce9ad1b9c7b", Version: f2.0.1v1.10.1-previous-313-g8a042934, \
-Module 1: sdxl_vae"""
+Lora hashes: "sdxl_lightning_4step_lora: 0ce9ad1b9c7b", \
+Version: f2.0.1v1.10.1-previous-313-g8a042934, Module 1: sdxl_vae"""
 
 COMFY_SAVER = """\
 a cozy cabin in snowy woods, warm light, embedding:EasyNegative
@@ -177,7 +179,7 @@ def test_no_negative_prompt_and_no_prompt():
 
 def test_quoted_values_are_json_decoded():
     text = (
-        'cat\nSteps: 20, Sampler: Euler, CFG scale: 7, Seed: 5, Size: 512x512, '
+        "cat\nSteps: 20, Sampler: Euler, CFG scale: 7, Seed: 5, Size: 512x512, "
         'ADetailer prompt: "face, \\"smiling\\"\\nclose-up", Emphasis: Original'
     )
     extra = _recipe(text).extra
@@ -249,7 +251,7 @@ def test_written_infotext_reads_back_to_the_same_recipe():
 def test_written_parameter_line_uses_a1111_order_and_quoting():
     line = write_infotext(_full_recipe()).splitlines()[-1]
     assert line.startswith(
-        "Steps: 25, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 7.0, Seed: 1234, "
+        "Steps: 25, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 7, Seed: 1234, "
         "Size: 512x768, Model hash: 6ce0161689, Model: realisticVisionV60, "
         "VAE: vae-ft-mse-840000, Clip skip: 2, "
     )

@@ -37,9 +37,10 @@ def test_bundled_files_carry_the_licence_and_clip_sizes():
     vocab = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
     assert len(vocab) == 49408
     assert vocab["<|startoftext|>"] == 49406
-    assert "MIT" in (folder / "NOTICE").read_text() or "Permission is hereby granted" in (
-        folder / "LICENSE"
-    ).read_text()
+    assert (
+        "MIT" in (folder / "NOTICE").read_text()
+        or "Permission is hereby granted" in (folder / "LICENSE").read_text()
+    )
 
 
 def test_prompt_syntax_does_not_inflate_counts():

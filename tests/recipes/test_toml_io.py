@@ -8,7 +8,7 @@ from pantry.errors import RecipeError
 from pantry.recipes.model import LoraSpec, Recipe
 from pantry.recipes.toml_io import dump_recipe, key_lines, load_recipe, loads_recipe
 
-STREET_PORTRAIT = '''\
+STREET_PORTRAIT = """\
 name = "street portrait"          # optional
 checkpoint = "realisticVisionV60" # catalog name
 vae = "vae-ft-mse-840000"
@@ -32,7 +32,7 @@ ref = "hf://owner/repo/film_grain.safetensors"
 
 [lint]
 ignore = ["S104"]
-'''
+"""
 
 
 def test_the_documented_example_loads_into_recipe_fields():
@@ -88,7 +88,7 @@ def test_keys_inside_multiline_prompts_are_not_mistaken_for_keys():
         ('checkpoint = "m"\nwidth = "512"\n', 2, ["width", "expected an integer", "'512'"]),
         ('checkpoint = "m"\nseed = true\n', 2, ["seed", "boolean"]),
         ('checkpoint = "m"\nclip_skip = 0\n', 2, ["clip_skip", "out of range"]),
-        ('checkpoint = 3\n', 1, ["checkpoint", "expected a string"]),
+        ("checkpoint = 3\n", 1, ["checkpoint", "expected a string"]),
         ('checkpoint = ""\n', 1, ["checkpoint", "must name a model"]),
         ('checkpoint = "m"\n[[loras]]\nref = "a"\n[[loras]]\nweight = 1\n', 4, ["loras[1]", "ref"]),
         (

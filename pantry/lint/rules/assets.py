@@ -107,7 +107,7 @@ def hub_ref_not_pulled(resolved: ResolvedRecipe, context: LintContext) -> Iterat
     """
     for res in resolved.all():
         if res.problem == "not_pulled":
-            yield Hit(f"{label(res)} is not downloaded yet: pull {res.ref} first", [res])
+            yield Hit(f"{label(res)} is not downloaded yet; run `pantry pull` on it", [res])
 
 
 @rule(

@@ -62,8 +62,8 @@ def clip_skip_out_of_range(resolved: ResolvedRecipe, context: LintContext) -> It
         yield Hit(f"clip skip {clip_skip} is below 1 (1 = last layer)", field="clip_skip")
     elif limit is not None and clip_skip > limit:
         yield Hit(
-            f"clip skip {clip_skip} is past the {limit} layers of {label(ckpt)}'s "
-            f"{ckpt.asset.base} text encoder",
+            f"clip skip {clip_skip} is past the {limit} layers of the {ckpt.asset.base} "
+            f"text encoder of {label(ckpt)}",
             [ckpt],
             field="clip_skip",
         )
@@ -198,8 +198,8 @@ def size_far_from_native(resolved: ResolvedRecipe, context: LintContext) -> Iter
     low, high = SIZE_RATIO_RANGE
     if not low <= ratio <= high:
         yield Hit(
-            f"{recipe.width}x{recipe.height} is {ratio:.2g}x the pixels of {label(ckpt)}'s "
-            f"native {side}x{side}",
+            f"{recipe.width}x{recipe.height} is {ratio:.2g}x the pixels of {side}x{side}, "
+            f"the native size of {label(ckpt)}",
             [ckpt],
             field="width",
         )

@@ -1,0 +1,109 @@
+"""Model files for the renderer tests, built from tiny random-weight pipelines.
+
+Each tiny checkpoint is written twice: as a diffusers folder and as an A1111-layout single
+file (with its ``.config.json`` sidecar, since the bundled configs are full-size). LoRAs are
+written in kohya's naming from the modules the model really has.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors.torch import save_file
+
+from pantry.render.ldm_export import save_single_file, vae_to_ldm
+from pantry.render.loading import write_sidecar
+from pantry.render.tiny import tiny_sd1, tiny_sdxl, tiny_vae
+
+LORA_RANK = 4
+# kohya's prefix per pipeline component; its text-encoder names keep transformers' text_model
+KOHYA_PREFIX = {"unet": "lora_unet_", "text_encoder": "lora_te_", "text_encoder_2": "lora_te2_"}
+KOHYA_SDXL_PREFIX = {**KOHYA_PREFIX, "text_encoder": "lora_te1_"}
+LORA_TARGETS = ("to_q", "to_k", "to_v", "to_out.0", "q_proj", "k_proj", "v_proj", "out_proj")
+
+
+@dataclass
+class TinyModel:
+    base: str
+    folder: Path
+    single_file: Path
+    pipe: object
+
+
+def write_tiny(directory: Path, base: str, seed: int = 0) -> TinyModel:
+    pipe = tiny_sd1(seed) if base == "sd1" else tiny_sdxl(seed)
+    folder = directory / f"tiny_{base}"
+    pipe.save_pretrained(folder)
+    single = save_single_file(pipe, directory / f"tiny_{base}.safetensors")
+    write_sidecar(folder, single)
+    return TinyModel(base, folder, single, pipe)
+
+
+def write_vae(directory: Path, seed: int, sdxl: bool = False) -> tuple[Path, Path]:
+    """Another VAE, as a diffusers folder and as an A1111 VAE file (encoder.*/decoder.*)."""
+    vae = tiny_vae(seed, sdxl=sdxl)
+    folder = directory / f"vae_{seed}"
+    vae.save_pretrained(folder)
+    single = directory / f"vae_{seed}.safetensors"
+    save_file({k: v.contiguous() for k, v in vae_to_ldm(vae).items()}, str(single))
+    write_sidecar(folder, single)
+    return folder, single
+
+
+def write_kohya_lora(pipe, path: Path, seed: int, scale: float = 0.5, sdxl: bool = False) -> Path:
+    """A kohya LoRA over every attention projection of the UNet and text encoder(s)."""
+    generator = torch.Generator().manual_seed(seed)
+    prefixes = KOHYA_SDXL_PREFIX if sdxl else KOHYA_PREFIX
+    tensors = {}
+    for component, prefix in prefixes.items():
+        model = getattr(pipe, component, None)
+        if model is None:
+            continue
+        encoder = component != "unet"
+        for name, module in model.named_modules():
+            if not isinstance(module, torch.nn.Linear) or not name.endswith(LORA_TARGETS):
+                continue
+            full = ("text_model." + name) if encoder else name
+            key = prefix + full.replace(".", "_")
+            out_features, in_features = module.weight.shape
+            down = torch.randn(LORA_RANK, in_features, generator=generator) * scale
+            up = torch.randn(out_features, LORA_RANK, generator=generator) * scale
+            tensors[f"{key}.lora_down.weight"] = down
+            tensors[f"{key}.lora_up.weight"] = up
+            tensors[f"{key}.alpha"] = torch.tensor(float(LORA_RANK))
+    save_file(tensors, str(path))
+    return path
+
+
+def write_unmatched_lora(path: Path) -> Path:
+    """A well-formed kohya LoRA whose modules no tiny model has."""
+    key = "lora_unet_up_blocks_7_attentions_3_transformer_blocks_0_attn1_to_q"
+    save_file(
+        {
+            f"{key}.lora_down.weight": torch.ones(LORA_RANK, 32),
+            f"{key}.lora_up.weight": torch.ones(32, LORA_RANK),
+            f"{key}.alpha": torch.tensor(float(LORA_RANK)),
+        },
+        str(path),
+    )
+    return path
+
+
+def build_all(directory: Path | None = None) -> dict[str, object]:
+    directory = Path(directory or tempfile.mkdtemp(prefix="pantry-render-tests-"))
+    sd1 = write_tiny(directory, "sd1")
+    sdxl = write_tiny(directory, "sdxl")
+    return {
+        "dir": directory,
+        "sd1": sd1,
+        "sdxl": sdxl,
+        "vae_sd1": write_vae(directory, seed=7),
+        "lora_sd1": write_kohya_lora(sd1.pipe, directory / "kohya_sd1.safetensors", seed=1),
+        "lora_sdxl": write_kohya_lora(
+            sdxl.pipe, directory / "kohya_sdxl.safetensors", seed=2, sdxl=True
+        ),
+        "lora_unmatched": write_unmatched_lora(directory / "unmatched.safetensors"),
+    }
