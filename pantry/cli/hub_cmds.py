@@ -24,6 +24,7 @@ Examples:
   pantry pull stabilityai/sdxl-vae                   list the model files
   pantry pull stabilityai/sdxl-vae 'sdxl_vae.safetensors'
   pantry pull owner/repo '*.safetensors' --revision v1.0 --to ~/models
+  pantry pull hf://owner/repo/unet/model.safetensors@v1.0
   pantry pull --update                               re-check every pulled file
 
 Exit codes: 0 done, 1 a download did not match the Hub's SHA-256 (removed, nothing
@@ -36,7 +37,7 @@ def register(group: click.Group) -> None:
 
 
 @click.command("pull", epilog=PULL_EPILOG)
-@click.argument("repo_id", required=False)
+@click.argument("repo_id", required=False, metavar="[REPO_ID | HF_REF]")
 @click.argument("patterns", nargs=-1, metavar="[FILE_OR_PATTERN]...")
 @click.option("--revision", help="Branch, tag or commit (default: main).")
 @click.option(
@@ -62,39 +63,46 @@ def pull_command(
     """Pull model files from the Hugging Face Hub into the pantry, verified and catalogued.
 
     Without FILE_OR_PATTERN, list REPO_ID's model files; with them (fnmatch patterns such as
-    '*.safetensors'), download the matching files. HF_TOKEN, HF_ENDPOINT and HF_HUB_OFFLINE
+    '*.safetensors'), download the matching files. An hf://owner/repo/path/file[@rev] ref
+    pulls that one file (what recipes name). HF_TOKEN, HF_ENDPOINT and HF_HUB_OFFLINE
     are honoured. An interrupted download resumes where it stopped on the next run.
     """
     from pantry import hub
 
-    if not update and not repo_id:
-        fail("give a repository id (owner/name), or --update to re-check pulled files")
-    if update and patterns:
-        fail("--update re-checks files already pulled; it takes no FILE_OR_PATTERN")
+    is_ref = bool(repo_id) and hub.is_hf_ref(repo_id)
+    _check_arguments(repo_id, patterns, revision, update, is_ref)
     try:
-        if not update and not patterns:
+        if not (update or patterns or is_ref):
             commit, files = hub.list_model_files(repo_id, revision)
             _show_listing(repo_id, commit, files, as_json)
             return
         catalog = _open_catalog(catalog_path)
-        progress = _QuietProgress() if quiet else _RichProgress()
-        with progress:
+        with _QuietProgress() if quiet else _RichProgress() as progress:
             if update:
                 results = hub.update_pulled(catalog, repo_id, root=root, progress=progress)
+            elif is_ref:
+                results = [hub.pull_ref_result(catalog, repo_id, root=root, progress=progress)]
             else:
+                chosen = list(patterns)
                 results = hub.pull(
-                    catalog,
-                    repo_id,
-                    list(patterns),
-                    revision=revision,
-                    root=root,
-                    progress=progress,
+                    catalog, repo_id, chosen, revision=revision, root=root, progress=progress
                 )
     except hub.HashMismatchError as e:
         fail(str(e), EXIT_FINDINGS)
     except PantryError as e:
         fail(str(e))
     _show_results(results, as_json)
+
+
+def _check_arguments(
+    repo_id: str | None, patterns: tuple[str, ...], revision: str | None, update: bool, is_ref: bool
+) -> None:
+    if not update and not repo_id:
+        fail("give a repository id (owner/name), or --update to re-check pulled files")
+    if update and (patterns or is_ref):
+        fail("--update re-checks files already pulled: give at most a repository id")
+    if is_ref and (patterns or revision):
+        fail("an hf:// ref names one file and its revision (.../file@rev): give it alone")
 
 
 def _open_catalog(path: str | None):

@@ -4,7 +4,8 @@ Two shapes of folder are recognised:
 
 - a **pipeline folder**: ``model_index.json`` names the components (``"unet":
   ["diffusers", "UNet2DConditionModel"]``); each component lives in a sub-folder with its
-  ``config.json`` (``scheduler_config.json`` for schedulers) and, for models, weights;
+  config (``config.json``; ``scheduler_config.json``, ``tokenizer_config.json`` or
+  ``preprocessor_config.json`` for the parts without weights) and, for models, weights;
 - a **component folder**: a single model saved with ``save_pretrained`` (a diffusers VAE,
   ControlNet or UNet, a transformers text encoder): ``config.json`` plus weights at the top.
 
@@ -31,7 +32,13 @@ from pantry.formats.pickle_reader import read_pickle_header
 from pantry.formats.safetensors import read_safetensors_header
 
 MODEL_INDEX = "model_index.json"
-CONFIG_NAMES = ("config.json", "scheduler_config.json")
+# The first of these found in a component folder is its config.
+CONFIG_NAMES = (
+    "config.json",
+    "scheduler_config.json",
+    "tokenizer_config.json",
+    "preprocessor_config.json",
+)
 # Config files are small; a huge one is not a config.
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
 

@@ -87,16 +87,14 @@ SAFE_GLOBALS = frozenset(
         "torch.serialization._get_layout",
         "torch.strided",
         "collections.OrderedDict",
-        # Python 2 pickles store bytes through _codecs.encode; sets and slices are plain data.
+        # Protocol 2 pickles store bytes through _codecs.encode; sets and slices are plain data.
+        # (Python 2 names such as __builtin__.set are mapped to these before the check.)
         "_codecs.encode",
         "builtins.set",
         "builtins.frozenset",
         "builtins.slice",
         "builtins.bytearray",
         "builtins.complex",
-        "__builtin__.set",
-        "__builtin__.frozenset",
-        "__builtin__.slice",
         # numpy arrays and scalars: old checkpoints keep e.g. the best score as a numpy scalar.
         "numpy.dtype",
         "numpy.ndarray",

@@ -22,6 +22,7 @@ Top-level plain values (``global_step``, ``name``, ``layer_structure``, …) go 
 
 from __future__ import annotations
 
+import _compat_pickle
 import math
 import os
 import pickletools
@@ -196,7 +197,7 @@ _PUSH_ARG = frozenset(
     }
 )  # fmt: skip
 _PUSH_CONSTANT = {"NONE": None, "NEWTRUE": True, "NEWFALSE": False}
-_IGNORED = frozenset({"PROTO", "FRAME"})
+_IGNORED = frozenset({"FRAME"})
 
 
 class _Walker:
@@ -220,8 +221,12 @@ class _Walker:
             reason = f"malformed pickle at byte {position}: {_one_line(error)}"
         raise PickleFormatError(self.path, reason)
 
-    def record(self, module: object, name: object) -> _Global:
+    def record(self, module: object, name: object, protocol: int) -> _Global:
         if isinstance(module, str) and isinstance(name, str):
+            if protocol < 3:
+                # Python 3 maps Python 2 names back when loading (fix_imports), so
+                # "__builtin__.eval" really imports builtins.eval: record what would load.
+                module, name = _python3_name(module, name)
             full = f"{module}.{name}"
         else:
             full = f"{module!r}.{name!r}"
@@ -238,6 +243,7 @@ class _Machine:
         self.marks: list[list] = []
         self.memo: dict = {}
         self.result: object = None
+        self.protocol = 0
 
     def pop_mark(self) -> list:
         if not self.marks:
@@ -326,7 +332,7 @@ class _Machine:
             stack.append(self.memo[arg])
         elif op in ("GLOBAL", "INST"):
             module, _, name = str(arg).partition(" ")
-            found = self.walker.record(module, name)
+            found = self.walker.record(module, name, self.protocol)
             if op == "INST":
                 self.pop_mark()
                 stack = self.stack
@@ -336,10 +342,10 @@ class _Machine:
         elif op == "STACK_GLOBAL":
             name = self.pop()
             module = self.pop()
-            stack.append(self.walker.record(module, name))
+            stack.append(self.walker.record(module, name, self.protocol))
         elif op in ("EXT1", "EXT2", "EXT4"):
             # The copyreg extension registry maps a code to an arbitrary global.
-            stack.append(self.walker.record("copyreg.extension", str(arg)))
+            stack.append(self.walker.record("copyreg.extension", str(arg), 3))
         elif op == "REDUCE":
             args = self.pop()
             func = self.pop()
@@ -364,6 +370,8 @@ class _Machine:
         elif op in ("NEXT_BUFFER", "READONLY_BUFFER"):
             if op == "NEXT_BUFFER":
                 stack.append(_Opaque("out-of-band buffer"))
+        elif op == "PROTO":
+            self.protocol = arg if type(arg) is int else 0
         elif op == "STOP":
             self.result = self.pop()
         elif op not in _IGNORED:
@@ -383,7 +391,7 @@ def _call(func: object, args: object) -> object:
         return {}
     if name == "torch.Size" and args and isinstance(args[0], tuple | list):
         return tuple(args[0])
-    if name in ("builtins.set", "builtins.frozenset", "__builtin__.set") and args:
+    if name in ("builtins.set", "builtins.frozenset") and args:
         return list(args[0]) if isinstance(args[0], list | tuple) else []
     if name == "_codecs.encode" and args and isinstance(args[0], str):
         return args[0].encode("latin-1", errors="replace")
@@ -429,6 +437,12 @@ def _torch_dtype(value: object) -> str | None:
     if isinstance(value, _Global) and value.name.startswith("torch."):
         return TORCH_DTYPES.get(value.name[len("torch.") :])
     return None
+
+
+def _python3_name(module: str, name: str) -> tuple[str, str]:
+    if (module, name) in _compat_pickle.NAME_MAPPING:
+        return _compat_pickle.NAME_MAPPING[module, name]
+    return _compat_pickle.IMPORT_MAPPING.get(module, module), name
 
 
 def _name_of(value: object) -> str:

@@ -5,7 +5,8 @@ Public API (``huggingface_hub`` is imported only when a function needs it):
 - ``list_model_files(repo, revision=None, *, endpoint=None, token=None) -> (commit, [RemoteFile])``
 - ``pull(catalog, repo, patterns, *, revision=None, root=None, endpoint=None, token=None,
   progress=None) -> [PullResult]``
-- ``pull_ref(catalog, "hf://owner/repo/path/file[@rev]", ...) -> Asset`` (pulls when needed)
+- ``pull_ref(catalog, "hf://owner/repo/path/file[@rev]", ...) -> Asset`` (pulls when needed);
+  ``pull_ref_result(...) -> PullResult`` says whether it downloaded
 - ``update_pulled(catalog, repo=None, ...) -> [PullResult]`` (``pantry pull --update``)
 - ``parse_hf_ref(ref) -> (repo, filename, revision | None)``, ``is_hf_ref(ref)``
 - ``find_pulled(catalog, ref) -> Asset | None``
@@ -28,6 +29,7 @@ from pantry.hub.puller import (
     list_model_files,
     pull,
     pull_ref,
+    pull_ref_result,
     update_pulled,
 )
 from pantry.hub.refs import HfRef, find_pulled, is_hf_ref, parse_hf_ref, parse_hf_ref_obj
@@ -54,5 +56,6 @@ __all__ = [
     "parse_hf_ref_obj",
     "pull",
     "pull_ref",
+    "pull_ref_result",
     "update_pulled",
 ]

@@ -123,18 +123,41 @@ def pull_ref(
     progress: DownloadProgress | None = None,
 ) -> Any:
     """The asset for an ``hf://owner/repo/path[@rev]`` ref, pulling it first when needed."""
+    return pull_ref_result(
+        catalog, ref, root=root, endpoint=endpoint, token=token, progress=progress
+    ).asset
+
+
+def pull_ref_result(
+    catalog: Any,
+    ref: str,
+    *,
+    root: Path | None = None,
+    endpoint: str | None = None,
+    token: str | None = None,
+    progress: DownloadProgress | None = None,
+) -> PullResult:
+    """Like ``pull_ref``, saying whether it downloaded (``DOWNLOADED``) or found the asset
+    already pulled (``ALREADY_PULLED``, no request made)."""
     if asset := find_pulled(catalog, ref):
-        return asset
+        prov = asset.provenance
+        file = RemoteFile(
+            repo=prov["repo"],
+            filename=prov["filename"],
+            size=prov.get("size") or asset.size,
+            sha256=prov.get("lfs_sha256"),
+            commit=prov.get("commit") or "",
+        )
+        return PullResult(ALREADY_PULLED, file, asset)
     wanted = parse_hf_ref_obj(ref)
     if offline_mode():
         raise HubError(f"{ref} is not pulled yet and offline mode (HF_HUB_OFFLINE) is set")
     client = HubClient(endpoint, token)
     revision = wanted.revision or DEFAULT_REVISION
     download = client.locate(wanted.repo, wanted.filename, revision)
-    result = _pull_located(
+    return _pull_located(
         catalog, client, download, asked_revision=revision, root=root, progress=progress
     )
-    return result.asset
 
 
 def update_pulled(
@@ -152,7 +175,8 @@ def update_pulled(
     results = []
     for asset in _latest_per_file(pulled_assets(catalog, repo)):
         prov = asset.provenance
-        client = HubClient(endpoint or prov.get("endpoint"), token)
+        # An explicit endpoint, else HF_ENDPOINT, else the one the file came from.
+        client = HubClient(endpoint or os.environ.get("HF_ENDPOINT") or prov.get("endpoint"), token)
         download = client.locate(prov["repo"], prov["filename"], prov.get("revision"))
         if download.file.sha256 and download.file.sha256 == prov.get("lfs_sha256"):
             results.append(PullResult(UP_TO_DATE, download.file, asset))
@@ -222,11 +246,15 @@ def _pull_located(
     root = root or default_root(catalog)
     if replace and not replace.is_relative_to(root):
         root = replace.parent  # keep the partial file on the replaced file's filesystem
-    partial = fetch_verified(download, partial_path(root, download), progress)
-    verified = partial.with_name(partial.name.removesuffix(PART_SUFFIX))
-    os.replace(partial, verified)  # the readers pick a format by the file's suffix
-    target = replace or destination(root, identified_kind(verified), file.filename, file.sha256)
-    _move_into_place(verified, target)
+    try:
+        partial = fetch_verified(download, partial_path(root, download), progress)
+        verified = partial.with_name(partial.name.removesuffix(PART_SUFFIX))
+        os.replace(partial, verified)  # the readers pick a format by the file's suffix
+        kind = identified_kind(verified)
+        target = replace or destination(root, kind, file.filename, file.sha256)
+        _move_into_place(verified, target)
+    except OSError as e:  # permissions, a read-only root, a full disk while moving
+        raise HubError(f"{e.filename or root}: {e.strerror or e}") from e
     with contextlib.suppress(OSError):  # leave no empty .partial folder behind
         verified.parent.rmdir()
     provenance = {

@@ -73,6 +73,7 @@ class KeyIndex:
 
 
 _NAME_WORD = re.compile(r"[a-z0-9]+")
+_CAMEL = re.compile(r"([a-z])([A-Z])")
 
 
 @dataclass
@@ -97,8 +98,15 @@ class Context:
         return (path.stem if path.suffix else path.name).lower()
 
     @cached_property
+    def name_text(self) -> str:
+        """The name as lower-case words: "animeLineart_v2" -> "anime lineart v2"."""
+        path = self.header.path
+        stem = path.stem if path.suffix else path.name
+        return " ".join(_NAME_WORD.findall(_CAMEL.sub(r"\1 \2", stem).lower()))
+
+    @cached_property
     def name_words(self) -> set[str]:
-        return set(_NAME_WORD.findall(self.name))
+        return set(self.name_text.split()) | set(_NAME_WORD.findall(self.name))
 
     @cached_property
     def lora(self) -> LoraScan:

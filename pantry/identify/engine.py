@@ -69,6 +69,8 @@ CONTAINS: dict[Kind, frozenset[Kind]] = {
 }
 # Claims at least this sure count as a conflict when two disagree.
 FIRM = 0.8
+# A best claim below this explains only part of the file (e.g. a VAE glued to a text encoder).
+PARTIAL = 0.5
 
 
 def identify(header: Header, hashes: dict[str, str] | None = None) -> Identity:
@@ -103,6 +105,14 @@ def _identify_tensors(ctx: Context, ident: Identity) -> None:
         return
     claims.sort(key=lambda mc: (-mc[1].score, KIND_PRIORITY.index(Kind(mc[1].kind))))
     matcher, best = claims[0]
+    if best.score < PARTIAL:
+        others = "; ".join(f"{c.kind} ({c.fact})" for _, c in claims[1:]) or "nothing else"
+        _unknown(
+            ident,
+            f"conflicting or partial signatures: {best.kind} ({best.fact}) explains "
+            f"only part of the file; also seen: {others}",
+        )
+        return
     for _, other in claims[1:]:
         contained = Kind(other.kind) in CONTAINS.get(Kind(best.kind), frozenset())
         if other.score >= FIRM and other.kind != best.kind and not contained:
@@ -152,7 +162,7 @@ def _metadata(ctx: Context, ident: Identity) -> None:
     )
     text += " " + " ".join(shown.get("tags") or [])
     tags, _ = tag_frequency(raw)
-    ident.style = style_hint(text, tags, ident.lineage, ctx.name)
+    ident.style = style_hint(text, tags, ident.lineage, ctx.name_text)
     if ident.style is not None:
         ident.add("style", f"{ident.style.value}: {ident.style.detail}", ident.style.source)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from math import prod
 
 from pantry.formats.header import TensorInfo
 from pantry.identify.taxonomy import Precision
@@ -29,10 +30,11 @@ DOMINANT_SHARE = 0.9
 def weight_stats(tensors: Iterable[TensorInfo]) -> tuple[str, int]:
     """(precision, parameter count) over the weight tensors."""
     by_precision: Counter = Counter()
+    lookup = DTYPE_PRECISION.get
     for info in tensors:
-        precision = DTYPE_PRECISION.get(info.dtype)
+        precision = lookup(info.dtype)
         if precision is not None:
-            by_precision[precision] += info.numel
+            by_precision[precision] += prod(info.shape)
     params = sum(by_precision.values())
     if not params:
         return Precision.UNKNOWN.value, 0

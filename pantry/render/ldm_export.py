@@ -66,6 +66,12 @@ def save_single_file(pipe, path: str | Path) -> Path:
 
 
 def unet_to_ldm(unet) -> dict[str, torch.Tensor]:
+    names = unet_key_map(unet)
+    return {names[key]: value for key, value in unet.state_dict().items()}
+
+
+def unet_key_map(unet) -> dict[str, str]:
+    """diffusers UNet state-dict key -> LDM key (without the ``model.diffusion_model.`` prefix)."""
     cfg = unet.config
     per_block = cfg.layers_per_block
     stride = per_block + 1  # LDM numbers a block's resnets and its down/upsampler in one sequence
@@ -87,11 +93,11 @@ def unet_to_ldm(unet) -> dict[str, torch.Tensor]:
         ("mid_block.resnets.1.", "middle_block.2."),
     ]
     out = {}
-    for key, value in unet.state_dict().items():
+    for key in unet.state_dict():
         new = _rename(key, renames)
-        if ".resnets." in key or key.startswith("mid_block.resnets"):
+        if ".resnets." in key:
             new = _rename_leaf(new, UNET_RESNET)
-        out[new] = value
+        out[key] = new
     return out
 
 

@@ -57,7 +57,11 @@ def test_torch_save_uses_only_allowlisted_globals(sd_ckpt: Path) -> None:
 
 def test_top_level_state_dict_with_parameters_and_views(tmp_path: Path) -> None:
     base = torch.zeros(10)
-    state = {"w": torch.nn.Parameter(torch.zeros(3, 2)), "view": base[2:6], "f8": base.to(torch.float8_e4m3fn)}
+    state = {
+        "w": torch.nn.Parameter(torch.zeros(3, 2)),
+        "view": base[2:6],
+        "f8": base.to(torch.float8_e4m3fn),
+    }
     path = tmp_path / "vae.pt"
     torch.save(state, path)
     assert _shapes(path) == {"w": ("F32", (3, 2)), "view": ("F32", (4,)), "f8": ("F8_E4M3", (10,))}

@@ -22,7 +22,10 @@ def test_reads_names_dtypes_shapes_and_metadata_like_the_library(lora_file: Path
     header = read_safetensors_header(lora_file)
     with safe_open(str(lora_file), "np") as reference:
         expected = {
-            name: (reference.get_slice(name).get_dtype(), tuple(reference.get_slice(name).get_shape()))
+            name: (
+                reference.get_slice(name).get_dtype(),
+                tuple(reference.get_slice(name).get_shape()),
+            )
             for name in reference.keys()  # noqa: SIM118 - safe_open is not a mapping
         }
         expected_metadata = reference.metadata()

@@ -141,3 +141,16 @@ def test_a_fresh_process_takes_the_endpoint_from_its_environment(fake_hub, repo,
     assert done.returncode == 0, done.stderr
     pulled = sorted(p.name for p in root.rglob("*.safetensors"))
     assert pulled == sorted([LORA, Path(NESTED).name])
+
+
+def test_an_hf_ref_pulls_that_one_file_then_finds_it(fake_hub, repo, tmp_path):
+    args = ("--to", str(tmp_path / "m"), "--catalog", str(tmp_path / "c.db"), "-q", "--json")
+
+    first = run(f"hf://{REPO}/{NESTED}@{repo}", *args)
+    again = run(f"hf://{REPO}/{NESTED}@{repo}", *args)
+
+    assert first.exit_code == 0, first.stderr
+    ((pulled,), (found,)) = json.loads(first.stdout), json.loads(again.stdout)
+    assert pulled["status"] == "downloaded" and found["status"] == "already_pulled"
+    assert Path(pulled["path"]).read_bytes() == lora_file(seed=2)
+    assert found["path"] == pulled["path"]

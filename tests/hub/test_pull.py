@@ -338,3 +338,12 @@ def test_an_unreachable_hub_is_one_line(catalog, root, monkeypatch):
     with pytest.raises(HubError, match=r"cannot reach http://127.0.0.1:9") as e:
         pull_ref(catalog, "hf://o/r/f.safetensors", root=root)
     assert "\n" not in str(e.value)
+
+
+def test_a_root_that_cannot_be_written_is_one_line(fake_hub, repo, catalog, tmp_path):
+    blocked = tmp_path / "not_a_folder"
+    blocked.write_text("a file where the root should be")
+
+    with pytest.raises(HubError) as e:
+        pull(catalog, REPO, [LORA], root=blocked)
+    assert str(blocked) in str(e.value) and "\n" not in str(e.value)

@@ -29,15 +29,19 @@ def test_ip_adapter_base_from_projection_width():
 
 
 def test_t2i_adapter_xl_from_input_channels():
-    spec = {"adapter.conv_in.weight": (320, 768, 3, 3),
-            "adapter.body.0.resnets.0.block1.weight": (320, 320, 3, 3)}
+    spec = {
+        "adapter.conv_in.weight": (320, 768, 3, 3),
+        "adapter.body.0.resnets.0.block1.weight": (320, 320, 3, 3),
+    }
     ident = identify(header(spec))
     assert (ident.kind, ident.base) == ("t2i_adapter", "sdxl")
 
 
 def test_hypernetwork_pickle_with_width_keys():
     spec = {"768.0.linear.0.weight": (1536, 768), "320.0.linear.0.weight": (640, 320)}
-    h = header(spec, fmt="pickle", extras={"layer_structure": "[1, 2, 1]", "activation_func": "relu"})
+    h = header(
+        spec, fmt="pickle", extras={"layer_structure": "[1, 2, 1]", "activation_func": "relu"}
+    )
     ident = identify(h)
     assert (ident.kind, ident.base) == ("hypernetwork", "sd1")
 

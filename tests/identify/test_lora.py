@@ -75,13 +75,28 @@ def test_lycoris_metadata_makes_lora_down_files_locon():
 @pytest.mark.parametrize(
     ("suffixes", "expected"),
     [
-        ({"hada_w1_a": (320, 4), "hada_w1_b": (4, 768), "hada_w2_a": (320, 4), "hada_w2_b": (4, 768)},
-         "lycoris-loha"),
+        (
+            {
+                "hada_w1_a": (320, 4),
+                "hada_w1_b": (4, 768),
+                "hada_w2_a": (320, 4),
+                "hada_w2_b": (4, 768),
+            },
+            "lycoris-loha",
+        ),
         ({"lokr_w1": (4, 8), "lokr_w2": (80, 96)}, "lycoris-lokr"),
         ({"diff": (320, 768), "diff_b": (320,)}, "lycoris-full"),
         ({"weight": (320,), "on_input": ()}, "ia3"),
-        ({"a1.weight": (4, 768), "a2.weight": (320, 4), "b1.weight": (4, 768),
-          "b2.weight": (320, 4), "alpha": ()}, "lycoris-glora"),
+        (
+            {
+                "a1.weight": (4, 768),
+                "a2.weight": (320, 4),
+                "b1.weight": (4, 768),
+                "b2.weight": (320, 4),
+                "alpha": (),
+            },
+            "lycoris-glora",
+        ),
         ({"oft_blocks": (4, 80, 80), "alpha": ()}, "oft"),
         ({"oft_blocks": (2, 4, 80, 80)}, "boft"),
     ],
@@ -95,8 +110,12 @@ def test_lycoris_algorithms_from_key_suffixes(suffixes, expected):
 
 def test_loha_width_still_tells_the_base():
     name = "lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn2_to_k"
-    parts = {"hada_w1_a": (320, 4), "hada_w1_b": (4, 1024), "hada_w2_a": (320, 4),
-             "hada_w2_b": (4, 1024)}
+    parts = {
+        "hada_w1_a": (320, 4),
+        "hada_w1_b": (4, 1024),
+        "hada_w2_a": (320, 4),
+        "hada_w2_b": (4, 1024),
+    }
     ident = identify(header({f"{name}.{s}": shape for s, shape in parts.items()}))
     assert (ident.base, ident.lora.rank) == ("sd2", 4)
 
@@ -145,6 +164,8 @@ def test_lora_base_conflict_between_metadata_and_structure_lowers_confidence():
 
 
 def test_lora_base_never_comes_from_the_file_name():
-    ident = identify(header(kohya_lora({"lora_unet_conv_in": (320, 4)}), name="my_sdxl_lora.safetensors"))
+    ident = identify(
+        header(kohya_lora({"lora_unet_conv_in": (320, 4)}), name="my_sdxl_lora.safetensors")
+    )
     assert ident.base == "unknown"
     assert ident.reason

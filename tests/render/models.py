@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 
-from pantry.render.ldm_export import save_single_file, vae_to_ldm
+from pantry.render.ldm_export import save_single_file, unet_key_map, vae_to_ldm
 from pantry.render.loading import write_sidecar
 from pantry.render.tiny import tiny_sd1, tiny_sdxl, tiny_vae
 
@@ -54,7 +54,12 @@ def write_vae(directory: Path, seed: int, sdxl: bool = False) -> tuple[Path, Pat
 
 
 def write_kohya_lora(pipe, path: Path, seed: int, scale: float = 0.5, sdxl: bool = False) -> Path:
-    """A kohya LoRA over every attention projection of the UNet and text encoder(s)."""
+    """A kohya LoRA over every attention projection of the UNet and text encoder(s).
+
+    SD1 LoRAs name UNet modules the diffusers way, SDXL ones the SGM way (input_blocks...),
+    as kohya's scripts do.
+    """
+    ldm_names = unet_key_map(pipe.unet) if sdxl else {}
     generator = torch.Generator().manual_seed(seed)
     prefixes = KOHYA_SDXL_PREFIX if sdxl else KOHYA_PREFIX
     tensors = {}
@@ -66,7 +71,8 @@ def write_kohya_lora(pipe, path: Path, seed: int, scale: float = 0.5, sdxl: bool
         for name, module in model.named_modules():
             if not isinstance(module, torch.nn.Linear) or not name.endswith(LORA_TARGETS):
                 continue
-            full = ("text_model." + name) if encoder else name
+            full = "text_model." + name.removeprefix("text_model.") if encoder else name
+            full = ldm_names.get(full + ".weight", full + ".weight").removesuffix(".weight")
             key = prefix + full.replace(".", "_")
             out_features, in_features = module.weight.shape
             down = torch.randn(LORA_RANK, in_features, generator=generator) * scale
