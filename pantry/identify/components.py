@@ -79,7 +79,7 @@ class VaeMatcher:
             structure = BaseClaim(known.base, f"SHA-256 is {known.known_as}", "hash")
         meta = base_from_metadata(raw_metadata(ctx.header))
         if structure is None and meta is None:
-            structure = _name_hint(ctx, info)
+            _record_name_hint(ctx, ident, info)
         reason = _ambiguous_reason(info)
         settle_base(ident, structure, meta, reason)
         if ident.base == Base.UNKNOWN.value or structure is None or structure.strength == WEAK:
@@ -119,6 +119,17 @@ def _known_hash(ctx: Context, ident: Identity):
         )
         return None
     return known
+
+
+def _record_name_hint(ctx: Context, ident: Identity, info: VaeInfo) -> None:
+    # Shapes cannot tell these VAEs apart and names lie: the hint orders the candidates and is
+    # shown as evidence, but the base stays undecided.
+    hint = _name_hint(ctx, info)
+    if hint is None:
+        return
+    ident.add("base", f"{hint.fact}; not decisive", "name")
+    hinted = hint.base.value
+    info.base_candidates = [hinted] + [b for b in info.base_candidates if b != hinted]
 
 
 def _name_hint(ctx: Context, info: VaeInfo) -> BaseClaim | None:

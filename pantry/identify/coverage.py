@@ -9,6 +9,10 @@ names and these module spellings:
 - ``transformer:<path>``: BFL names for Flux (``double_blocks.0.img_attn.qkv``; diffusers Flux
   names are folded into them), the file's own names otherwise.
 
+Which encoder is ``text_encoder_2`` depends on the family, as in diffusers' pipelines: bigG for
+SDXL, CLIP-G for SD3 (T5 is ``text_encoder_3``), but T5 for Flux. kohya's Flux trainer writes T5
+modules as ``lora_te3_`` and OneTrainer as ``lora_te2_``; both land on Flux's ``text_encoder_2``.
+
 ``coverage(lora, model)`` matches by name AND by the widths the LoRA's factors imply, so a
 LoRA for another base whose module names happen to exist still shows up as mismatched.
 Keys that cannot be placed are listed in ``unknown_keys``, never dropped.
@@ -61,6 +65,12 @@ LORA_SUFFIXES: dict[str, str] = {
     ".lokr_w2_a": "kron_out",
     ".lokr_w2_b": "kron_in",
     ".lokr_t2": "",
+    # xlabs Flux (``double_blocks.N.processor.qkv_lora1.down.weight``); longer suffixes win.
+    ".down.weight": "in",
+    ".up.weight": "out",
+    # LyCORIS IA3: ``weight`` + ``on_input``. Whether the vector scales the input or the output
+    # is the buffer's value, so the header tells no width (see ``_split_suffix``).
+    ".on_input": "",
     ".alpha": "",
     ".dora_scale": "",
     ".scale": "",
@@ -68,14 +78,42 @@ LORA_SUFFIXES: dict[str, str] = {
     ".diff_b": "",
 }
 
-# kohya prefixes -> component. lora_te_ is the single encoder of SD1/SD2.
+# Flattened-name prefixes (every "." of the module path is "_") -> component. lora_te_ is the
+# single encoder of SD1/SD2; "unet" becomes "transformer" in a DiT family (``_canonical``);
+# "t5" is the family's T5 slot (T5_COMPONENT). lora_transformer_ is OneTrainer's (diffusers
+# names of a DiT); lycoris_ is LyCORIS' standalone wrapper as SimpleTuner saves it (diffusers
+# names of the UNet or the transformer).
 KOHYA_PREFIXES = {
     "lora_unet_": "unet",
+    "lora_transformer_": "transformer",
+    "lycoris_": "unet",
     "lora_te_": "text_encoder",
     "lora_te1_": "text_encoder",
     "lora_te2_": "text_encoder_2",
-    "lora_te3_": "text_encoder_3",
+    "lora_te3_": "t5",
 }
+# Where each family keeps T5 (diffusers pipeline component names).
+T5_COMPONENT = {"flux": "text_encoder_2", "sd3": "text_encoder_3", "unet": "text_encoder_3"}
+# Module-name words that place a LoRA in a family (checked on the flattened or dotted stem).
+FAMILY_WORDS = {
+    "flux": ("double_blocks", "single_blocks", "single_transformer_blocks"),
+    "sd3": ("joint_blocks", "context_block", "x_block"),
+}
+# xlabs' Flux attention-processor LoRAs: processor module -> BFL module (lora1 = image stream,
+# lora2 = text stream; the single-block ones patch part of linear1 / linear2).
+XLABS_PROCESSORS = {
+    "qkv_lora1": "img_attn.qkv",
+    "proj_lora1": "img_attn.proj",
+    "qkv_lora2": "txt_attn.qkv",
+    "proj_lora2": "txt_attn.proj",
+    "qkv_lora": "linear1",
+    "proj_lora": "linear2",
+}
+# BFL linears that fuse several diffusers linears: a LoRA on one part tells only the input width.
+FUSED_BFL_LEAVES = (".img_attn.qkv", ".txt_attn.qkv", ".linear1")
+# Top-level BFL module names (a path starting with one is already in the Flux namespace).
+BFL_ROOTS = ("double_blocks", "single_blocks", "final_layer", "img_in", "txt_in", "time_in")
+BFL_ROOTS += ("vector_in", "guidance_in")
 PEFT_PREFIXES = {
     "unet.": "unet",
     "text_encoder.": "text_encoder",
@@ -96,10 +134,10 @@ SINGLE_FILE_PREFIXES: tuple[tuple[str, str, str], ...] = (
     ("conditioner.embedders.0.model.", "text_encoder_2", "openclip"),
     ("text_encoders.clip_l.transformer.", "text_encoder", "hf"),
     ("text_encoders.clip_g.transformer.", "text_encoder_2", "hf"),
-    ("text_encoders.t5xxl.transformer.", "text_encoder_3", "hf"),
+    ("text_encoders.t5xxl.transformer.", "t5", "hf"),
 )
 # Sub-trees that are never LoRA targets in these namespaces.
-IGNORED_PREFIXES = ("first_stage_model.", "model_ema.", "vae.", "control_model.")
+IGNORED_PREFIXES = ("first_stage_model.", "model_ema.", "vae.", "control_model.", "depth_model.")
 
 # Module-name words that contain "_" (kohya flattens every "." to "_"; these are put back
 # whole). Longest first so "single_transformer_blocks" wins over "transformer_blocks".
@@ -263,70 +301,99 @@ def kohya_to_dotted(flat: str) -> str:
 def _lora_widths(header: Header) -> tuple[dict[str, Widths], list[str]]:
     stems: dict[str, dict[str, tuple[int, ...]]] = {}
     unknown: list[str] = []
+    ia3_stems = {k.removesuffix(".on_input") for k in header.tensors if k.endswith(".on_input")}
     for key, info in header.tensors.items():
-        split = _split_suffix(key)
+        split = _split_suffix(key, ia3_stems)
         if split is None:
             unknown.append(key)
             continue
         stem, suffix = split
         stems.setdefault(stem, {})[suffix] = info.shape
-    is_flux = any("double_blocks" in s or "single_transformer_blocks" in s for s in stems)
+    family = lora_family(stems)
     targets: dict[str, Widths] = {}
     for stem, parts in stems.items():
-        name = _lora_stem_to_target(stem, is_flux)
-        if name is None:
+        placed = _lora_stem_to_target(stem, family)
+        if placed is None:
             unknown.extend(f"{stem}{suffix}" for suffix in parts)
             continue
+        name, fused = placed
         out_f, in_f = _widths_of(parts)
-        if name.startswith("transformer:") and _is_fused_flux(stem):
-            out_f = None  # several diffusers linears make one BFL linear
+        if fused:
+            out_f = None  # one of several linears that make one fused module
         old = targets.get(name, (None, None))
         targets[name] = (old[0] or out_f, old[1] or in_f)
     return targets, sorted(unknown)
 
 
-def _split_suffix(key: str) -> tuple[str, str] | None:
+def lora_family(stems: Iterable[str]) -> str:
+    """``flux``, ``sd3`` or ``unet`` (SD1/SD2/SDXL), from the module names a LoRA patches."""
+    stems = list(stems)
+    for family, words in FAMILY_WORDS.items():
+        if any(word in stem for stem in stems for word in words):
+            return family
+    return "unet"
+
+
+def _split_suffix(key: str, ia3_stems: set[str] = frozenset()) -> tuple[str, str] | None:
     if ".processor." in key and "_lora." in key:  # old attention-processor LoRA
         module, _, leaf = key.rpartition("_lora.")
         module = module.replace(".processor.", ".").replace(".to_out", ".to_out.0")
         return module, ".lora." + leaf
+    if key.endswith(".weight") and key.removesuffix(".weight") in ia3_stems:
+        return key.removesuffix(".weight"), ".on_input"  # IA3 vector: no width to read
     for suffix in sorted(LORA_SUFFIXES, key=len, reverse=True):
         if key.endswith(suffix):
             return key[: -len(suffix)], suffix
     return None
 
 
-def _lora_stem_to_target(stem: str, is_flux: bool) -> str | None:
+def _lora_stem_to_target(stem: str, family: str) -> tuple[str, bool] | None:
+    """(target, fused) for a LoRA module stem; ``fused``: one part of a fused BFL linear."""
     for prefix, component in KOHYA_PREFIXES.items():
         if stem.startswith(prefix):
-            path = kohya_to_dotted(stem[len(prefix) :])
-            return _canonical(component, path, "kohya")
+            return _canonical(component, kohya_to_dotted(stem[len(prefix) :]), family)
+    stem = stem.removeprefix("diffusion_model.") if family == "flux" else stem
+    if ".processor." in stem and stem.startswith(("double_blocks.", "single_blocks.")):
+        block, _, processor = stem.partition(".processor.")
+        if processor not in XLABS_PROCESSORS:
+            return None
+        target = f"{block}.{XLABS_PROCESSORS[processor]}"
+        return f"transformer:{target}", target.endswith(FUSED_BFL_LEAVES)
     for prefix, component in PEFT_PREFIXES.items():
         if stem.startswith(prefix):
-            path = stem[len(prefix) :]
-            if component == "transformer" and is_flux:
-                bfl = path if path.startswith(("double_blocks", "single_blocks")) else None
-                path = bfl or keymap.flux_diffusers_to_bfl(path)
-                return f"transformer:{path}" if path else None
-            return _canonical(component, path, "diffusers")
+            return _canonical(component, stem[len(prefix) :], family)
     if stem.startswith(("double_blocks.", "single_blocks.")):
-        return f"transformer:{stem}"
+        return f"transformer:{stem}", False
     return None
 
 
-def _canonical(component: str, path: str, style: str) -> str | None:
+def _canonical(component: str, path: str, family: str) -> tuple[str, bool] | None:
+    if component == "t5":
+        component = T5_COMPONENT[family]
+    if component == "unet" and family != "unet":
+        component = "transformer"  # kohya keeps lora_unet_ for the Flux/SD3 transformer
     if component == "unet":
-        if path.startswith(("double_blocks", "single_blocks", "final_layer", "img_in", "txt_in")):
-            return f"transformer:{path}"  # kohya Flux uses lora_unet_ for the transformer
-        if path.startswith(("input_blocks", "middle_block", "output_blocks", "time_embed", "out.")):
-            path = keymap.unet_to_diffusers(path, KOHYA_SGM_UNET)
-            return f"unet:{path}" if path else None
-        return f"unet:{path}"
-    return f"{component}:{keymap.without_text_model(path)}"
+        return _unet_target(path)
+    if component == "transformer":
+        return _transformer_target(path, family)
+    return f"{component}:{keymap.without_text_model(path)}", False
 
 
-def _is_fused_flux(stem: str) -> bool:
-    return "transformer_blocks." in stem or stem.startswith("transformer.")
+def _transformer_target(path: str, family: str) -> tuple[str, bool] | None:
+    if family == "flux" and not path.startswith(BFL_ROOTS):
+        bfl = keymap.flux_diffusers_to_bfl(path)
+        if bfl is None:
+            return None
+        # Several diffusers linears fold into qkv / linear1: widths of a part, not the whole.
+        return f"transformer:{bfl}", bfl.endswith(FUSED_BFL_LEAVES)
+    return f"transformer:{path}", False
+
+
+def _unet_target(path: str) -> tuple[str, bool] | None:
+    if path.startswith(("input_blocks", "middle_block", "output_blocks", "time_embed", "out.")):
+        path = keymap.unet_to_diffusers(path, KOHYA_SGM_UNET)
+        return (f"unet:{path}", False) if path else None
+    return f"unet:{path}", False
 
 
 def _widths_of(parts: Mapping[str, tuple[int, ...]]) -> Widths:
@@ -402,8 +469,14 @@ def _single_file_widths(shapes: dict[str, tuple[int, ...]]) -> dict[str, tuple[i
                 break
         else:
             groups.setdefault(_bare_file_kind(key), {})[key] = shape
+    # The bundle's T5 sits in the family's T5 slot (Flux: text_encoder_2, SD3: text_encoder_3).
+    flux = any(
+        k.startswith(("double_blocks.", "single_transformer_blocks.")) for k in _names(groups)
+    )
     out: dict[str, tuple[int, int, int]] = {}
     for (component, style), tensors in groups.items():
+        if component == "t5":
+            component = T5_COMPONENT["flux" if flux else "sd3"]
         if style == "openclip":
             out |= _openclip_widths(component, tensors)
         elif component == "unet_or_transformer" or (component, style) == ("unet", "original"):
@@ -413,6 +486,10 @@ def _single_file_widths(shapes: dict[str, tuple[int, ...]]) -> dict[str, tuple[i
     return out
 
 
+def _names(groups: Mapping[tuple[str, str], Mapping[str, object]]) -> Iterable[str]:
+    return (name for tensors in groups.values() for name in tensors)
+
+
 def _bare_file_kind(key: str) -> tuple[str, str]:
     if key.startswith(("input_blocks.", "middle_block.", "output_blocks.", "double_blocks.")):
         return ("unet_or_transformer", "original")
@@ -420,6 +497,10 @@ def _bare_file_kind(key: str) -> tuple[str, str]:
         return ("unet_or_transformer", "original")
     if key.startswith(("down_blocks.", "up_blocks.", "mid_block.", "conv_in.", "time_embedding.")):
         return ("unet", "diffusers")
+    if key.startswith(("transformer_blocks.", "single_transformer_blocks.", "x_embedder.")):
+        return ("transformer", "diffusers")
+    if key.startswith(("context_embedder.", "time_text_embed.", "norm_out.", "proj_out.")):
+        return ("transformer", "diffusers")
     if key.startswith(("text_model.", "encoder.", "shared.")):
         return ("text_encoder", "hf")
     return ("unknown", "")

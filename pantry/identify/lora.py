@@ -25,6 +25,7 @@ from pantry.identify.signatures import (
     LORA_NAME_PREFIXES,
     LORA_SGM_MARKERS,
     LORA_STRIP_PREFIXES,
+    LORA_SUFFIX_ROLES,
     LORA_TE2_WIDTH,
     LORA_TE_WIDTH,
     T5_NAME_MARKERS,
@@ -35,6 +36,8 @@ from pantry.identify.verdict import LIKELY, WEAK, BaseClaim, Claim, settle_base
 # Share of a file's tensors that must be adapter weights for the file to be a LoRA.
 MIN_ADAPTER_SHARE = 0.5
 DIT_BASES = frozenset({Base.FLUX, Base.FLUX2, Base.SD3, Base.CHROMA, Base.LUMINA2, Base.AURAFLOW})
+_LOHA_ROLES = frozenset(r for r in LORA_SUFFIX_ROLES.values() if r.startswith("hada_"))
+_LOKR_ROLES = frozenset(r for r in LORA_SUFFIX_ROLES.values() if r.startswith("lokr_"))
 _BLOCK_INDEX = re.compile(r"transformer_blocks[._](\d+)")
 _LARGE_SD3_BLOCK = re.compile(r"(joint|transformer)_blocks[._]37[._]")
 
@@ -98,9 +101,9 @@ def _format(ctx: Context, modules: dict[str, dict[str, TensorInfo]], raw: dict) 
 
 def _module_format(name: str, parts: dict[str, TensorInfo]) -> LoraFormat:
     roles = parts.keys()
-    if any(r.startswith("hada_") for r in roles):
+    if not _LOHA_ROLES.isdisjoint(roles):
         return LoraFormat.LOHA
-    if any(r.startswith("lokr_") for r in roles):
+    if not _LOKR_ROLES.isdisjoint(roles):
         return LoraFormat.LOKR
     if "glora" in roles:
         return LoraFormat.GLORA

@@ -24,7 +24,6 @@ class LoraScan:
     modules: dict[str, dict[str, TensorInfo]] = field(default_factory=dict)
     adapter_keys: int = 0  # tensors that belong to a LoRA module
     other_keys: int = 0  # tensors that do not
-    roles: Counter = field(default_factory=Counter)  # role -> modules having it
 
     @property
     def share(self) -> float:
@@ -54,7 +53,6 @@ def scan_lora(tensors: dict[str, TensorInfo]) -> LoraScan:
                 key_counts[module] += 1
         scan.modules[module] = parts
         scan.adapter_keys += key_counts[module]
-        scan.roles.update(parts.keys())
     scan.other_keys = len(tensors) - scan.adapter_keys
     return scan
 

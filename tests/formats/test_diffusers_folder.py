@@ -157,7 +157,7 @@ def test_unsafe_pickle_in_a_component_marks_the_whole_folder(pipeline: Path) -> 
 
 def test_broken_model_index_is_an_error(pipeline: Path) -> None:
     (pipeline / "model_index.json").write_text("{not json")
-    with pytest.raises(UnreadableFileError, match="model_index.json: not valid JSON"):
+    with pytest.raises(UnreadableFileError, match=r"model_index\.json: not valid JSON"):
         read_header(pipeline)
 
 

@@ -128,7 +128,7 @@ def test_zip_without_data_pkl_is_not_a_checkpoint(tmp_path: Path) -> None:
     path = tmp_path / "photos.pt"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("photos/cat.jpg", b"\xff\xd8")
-    with pytest.raises(PickleFormatError, match="without data.pkl"):
+    with pytest.raises(PickleFormatError, match=r"without data\.pkl"):
         read_pickle_header(path)
 
 

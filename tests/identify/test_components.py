@@ -16,11 +16,11 @@ def test_four_channel_vae_is_never_confidently_assigned_from_shapes():
     assert ident.vae.latent_channels == 4
 
 
-def test_name_hint_for_a_vae_is_only_a_low_confidence_guess():
+def test_name_hint_for_a_vae_orders_candidates_but_decides_nothing():
     ident = identify(header(ldm_vae(), name="sdxl_vae.safetensors"))
-    assert (ident.base, ident.confidence) == ("sdxl", "low")
-    assert ident.base_candidates == ["sd1", "sdxl"]
-    assert any(e.source == "name" for e in ident.evidence)
+    assert ident.base == "unknown"
+    assert ident.base_candidates == ["sdxl", "sd1"]
+    assert any(e.source == "name" and "xl" in e.fact for e in ident.evidence)
 
 
 def test_known_hash_decides_a_vae_even_against_its_name():
