@@ -82,6 +82,7 @@ def _render(recipes, out_dir, device, dtype, force, pull, catalog) -> None:
     if blocked and not force:
         names = ", ".join(str(p) for p in blocked)
         fail(f"not rendering: lint found errors in {names} (--force renders anyway)", EXIT_FINDINGS)
+    plans = [(path, _with_hashes(resolved, catalog), errors) for path, resolved, errors in plans]
     jobs = [job_from_resolved(resolved) for _, resolved, _ in plans]
     _render_jobs(renderer, jobs, plans, out_dir, catalog)
 
@@ -102,6 +103,15 @@ def _resolve_and_lint(path: Path, catalog, pull: bool, context):
     if findings:
         write_text([Outcome(path, findings)], err)
     return path, resolved, any(f.severity == Severity.ERROR for f in findings)
+
+
+def _with_hashes(resolved, catalog):
+    """The recipe resolved again after hashing its files: the infotext names them by hash."""
+    from pantry.recipes.resolve import resolve
+
+    ids = [r.asset.id for r in resolved.all() if r.asset is not None]
+    catalog.hash(ids)  # cached by size, mtime and inode: files already hashed are not read
+    return resolve(resolved.recipe, catalog)
 
 
 def _pull_missing(resolved, catalog) -> bool:

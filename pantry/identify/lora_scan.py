@@ -32,7 +32,14 @@ class LoraScan:
         return self.adapter_keys / total if total else 0.0
 
 
+# Keys sampled (evenly spaced) before a full pass: a file whose sample holds no adapter key
+# cannot be mostly adapter weights, so checkpoints skip the per-key pass.
+PRECHECK_SAMPLE = 96
+
+
 def scan_lora(tensors: dict[str, TensorInfo]) -> LoraScan:
+    if len(tensors) > 4 * PRECHECK_SAMPLE and not _sample_has_adapter_key(tensors):
+        return LoraScan(other_keys=len(tensors))
     found: dict[str, dict[str, TensorInfo]] = {}
     key_counts: Counter = Counter()  # several keys may share a role (GLoRA's a1/a2/b1/b2)
     for key, info in tensors.items():
@@ -55,6 +62,12 @@ def scan_lora(tensors: dict[str, TensorInfo]) -> LoraScan:
         scan.adapter_keys += key_counts[module]
     scan.other_keys = len(tensors) - scan.adapter_keys
     return scan
+
+
+def _sample_has_adapter_key(tensors: dict[str, TensorInfo]) -> bool:
+    keys = list(tensors)
+    step = len(keys) // PRECHECK_SAMPLE
+    return any(_split(keys[i]) is not None for i in range(0, len(keys), step))
 
 
 def _split(key: str) -> tuple[str, str] | None:

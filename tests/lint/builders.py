@@ -120,9 +120,7 @@ def sdxl_vae() -> Asset:
 
 
 def sdxl_vae_fix() -> Asset:
-    return asset(
-        "sdxl-vae-fp16-fix", "vae", "sdxl", vae=VaeInfo(latent_channels=4, fp16_fix=True)
-    )
+    return asset("sdxl-vae-fp16-fix", "vae", "sdxl", vae=VaeInfo(latent_channels=4, fp16_fix=True))
 
 
 def flux_ae() -> Asset:

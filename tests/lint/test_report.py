@@ -27,7 +27,9 @@ def test_text_lines_are_file_line_code_severity_message(tmp_path):
     write_text(outcomes(tmp_path), Console(file=out, soft_wrap=True, no_color=True))
     lines = out.getvalue().splitlines()
     where = tmp_path / "broken.toml"
-    assert any(line.startswith(f"{where}:20: PC201 error LoRA 'add_detail' is for sd1") for line in lines)
+    assert any(
+        line.startswith(f"{where}:20: PC201 error LoRA 'add_detail' is for sd1") for line in lines
+    )
     assert any(line.startswith(f"{where}:7: PT404 error width 500") for line in lines)
     assert lines[-1].startswith("Found ") and "in 1 recipe." in lines[-1]
 

@@ -133,7 +133,9 @@ CASES: dict[str, Case] = {
     ),
     "PI604": (
         lambda: b.recipe_with(
-            b.asset("clipless", components={"present": ["unet", "vae"], "missing": ["text_encoder"]})
+            b.asset(
+                "clipless", components={"present": ["unet", "vae"], "missing": ["text_encoder"]}
+            )
         ),
         lambda: b.recipe_with(b.realistic_vision()),
         {},
@@ -218,7 +220,9 @@ CASES: dict[str, Case] = {
         {},
     ),
     "PT410": (
-        lambda: b.recipe_with(b.realistic_vision(), loras=[b.found("lora", b.add_detail(), weight=5)]),
+        lambda: b.recipe_with(
+            b.realistic_vision(), loras=[b.found("lora", b.add_detail(), weight=5)]
+        ),
         lambda: b.recipe_with(
             b.realistic_vision(), loras=[b.found("lora", b.add_detail(), weight=-1.5)]
         ),
