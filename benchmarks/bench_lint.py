@@ -22,14 +22,14 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pantry.catalog import Catalog  # noqa: E402
-from pantry.catalog.models import AssetRow  # noqa: E402
-from pantry.identify.identity import Identity, VaeInfo  # noqa: E402
-from pantry.lint.context import LintContext  # noqa: E402
-from pantry.lint.config import find_config  # noqa: E402
-from pantry.lint.runner import lint  # noqa: E402
-from pantry.recipes.resolve import resolve  # noqa: E402
-from pantry.recipes.toml_io import load_recipe  # noqa: E402
+from pantry.catalog import Catalog
+from pantry.catalog.models import AssetRow
+from pantry.identify.identity import Identity, VaeInfo
+from pantry.lint.config import find_config
+from pantry.lint.context import LintContext
+from pantry.lint.runner import lint
+from pantry.recipes.resolve import resolve
+from pantry.recipes.toml_io import load_recipe
 
 # Share of each kind in a large, LoRA-heavy library.
 MIX = (("checkpoint", 0.10), ("vae", 0.02), ("lora", 0.70), ("embedding", 0.18))
@@ -54,7 +54,9 @@ def main() -> None:
             resolving = time.perf_counter() - start
         context = LintContext(dtype="fp16")
         configs = [find_config(p.parent) for p in recipes]
-        rules = best_of(lambda: [lint(r, c, context) for r, c in zip(resolved, configs)])
+        rules = best_of(
+            lambda: [lint(r, c, context) for r, c in zip(resolved, configs, strict=True)]
+        )
     per_resolve = resolving / len(recipes) * 1000
     per_rules = rules / len(recipes) * 1000
     print(f"catalog: {args.assets} assets; {len(recipes)} recipes")

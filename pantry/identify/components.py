@@ -73,6 +73,8 @@ class VaeMatcher:
             ident.add("vae", f"{info.latent_channels} latent channels ({VAE_LATENT_KEY})")
             structure = _vae_structure(keys, root, info)
         known = _known_hash(ctx, ident)
+        if known is None and info.latent_channels == 4:
+            _record_fp16_fix_name(ctx, ident, info)
         if known is not None:
             info.known_as = known.known_as
             info.fp16_fix = known.fp16_fix
@@ -119,6 +121,21 @@ def _known_hash(ctx: Context, ident: Identity):
         )
         return None
     return known
+
+
+# How people name the madebyollin fp16-fix SDXL VAE when they rename it; its tensors are
+# identical in shape to the stock SDXL VAE, so without its hash the name is all there is.
+FP16_FIX_NAME_MARKS = ("fp16-fix", "fp16_fix", "fp16fix", "fp16 fix")
+
+
+def _record_fp16_fix_name(ctx: Context, ident: Identity, info: VaeInfo) -> None:
+    name = ctx.header.path.name.lower()
+    mark = next((m for m in FP16_FIX_NAME_MARKS if m in name), None)
+    if mark:
+        info.fp16_fix = True
+        ident.add(
+            "vae", f"file name contains {mark!r}: taken as the fp16-fix VAE (a guess)", "name"
+        )
 
 
 def _record_name_hint(ctx: Context, ident: Identity, info: VaeInfo) -> None:

@@ -16,59 +16,64 @@ from typing import Any
 DTYPES = ("fp16", "bf16", "fp32")
 
 TokenCounter = Callable[[str], int]
+ChunkCounter = Callable[[str], list[int]]  # tokens in each A1111 75-token chunk
 CoverageProbe = Callable[[Any, Any], float | None]  # (lora Asset, checkpoint Asset) -> share
 
 
 @dataclass
 class LintContext:
     dtype: str = "fp16"
-    count_tokens: TokenCounter | None = field(default_factory=lambda: _clip_token_counter())
+    count_tokens: TokenCounter | None = field(default_factory=lambda: _tokens("count_tokens"))
+    count_chunks: ChunkCounter | None = field(default_factory=lambda: _tokens("chunks"))
     lora_coverage: CoverageProbe | None = field(default_factory=lambda: HeaderCoverage())
 
 
 class HeaderCoverage:
-    """Share of a LoRA's target modules that exist in a checkpoint, read from both headers.
+    """Share of a LoRA's target modules present (with fitting widths) in a checkpoint.
 
-    Module sets are cached per path: linting many recipes over the same checkpoint reads its
-    header once.
+    Both headers are read once per path and each (LoRA, checkpoint) pair is compared once:
+    linting many recipes over the same checkpoint reads its header a single time.
     """
 
     def __init__(self) -> None:
-        self._targets: dict[tuple[str, Path], frozenset[str] | None] = {}
+        self._headers: dict[Path, Any] = {}
+        self._shares: dict[tuple[Path, Path], float | None] = {}
 
     def __call__(self, lora: Any, checkpoint: Any) -> float | None:
-        wanted = self._module_set("lora", lora.path)
-        present = self._module_set("model", checkpoint.path)
-        if not wanted or present is None:
+        key = (Path(lora.path), Path(checkpoint.path))
+        if key not in self._shares:
+            self._shares[key] = self._share(*key)
+        return self._shares[key]
+
+    def _share(self, lora_path: Path, checkpoint_path: Path) -> float | None:
+        from pantry.identify.coverage import coverage
+
+        lora, model = self._header(lora_path), self._header(checkpoint_path)
+        if lora is None or model is None:
             return None
-        return len(wanted & present) / len(wanted)
+        result = coverage(lora, model)
+        return result.ratio if result.targets else None
 
-    def _module_set(self, role: str, path: Path) -> frozenset[str] | None:
-        key = (role, Path(path))
-        if key not in self._targets:
-            self._targets[key] = _read_targets(role, Path(path))
-        return self._targets[key]
+    def _header(self, path: Path) -> Any | None:
+        if path not in self._headers:
+            self._headers[path] = _read_header(path)
+        return self._headers[path]
 
 
-def _read_targets(role: str, path: Path) -> frozenset[str] | None:
+def _read_header(path: Path) -> Any | None:
     from pantry.errors import PantryError
     from pantry.formats import read_header
 
     try:
-        from pantry.identify import coverage
-    except ImportError:  # coverage tables not installed in this build: nothing to compare
-        return None
-    try:
-        header = read_header(path)
+        return read_header(path)
     except (PantryError, OSError, NotImplementedError):
         return None  # an unreadable file is reported by its own rule
-    targets = coverage.lora_targets(header) if role == "lora" else coverage.model_targets(header)
-    return frozenset(targets)
 
 
-def _clip_token_counter() -> TokenCounter | None:
+def _tokens(function: str) -> Callable | None:
+    # The tokenizer module loads its vocabulary lazily; a build without it skips PP501.
     try:
-        from pantry.recipes.tokens import count_tokens
+        from pantry.recipes import tokens
     except ImportError:
         return None
-    return count_tokens
+    return getattr(tokens, function)

@@ -58,9 +58,9 @@ def pipeline_to_ldm(pipe) -> dict[str, torch.Tensor]:
     return state
 
 
-def save_single_file(pipe, path: str | Path) -> Path:
+def save_single_file(pipe, path: str | Path, dtype: torch.dtype | None = None) -> Path:
     path = Path(path)
-    state = {k: v.detach().contiguous() for k, v in pipeline_to_ldm(pipe).items()}
+    state = {k: v.detach().to(dtype or v.dtype).contiguous() for k, v in pipeline_to_ldm(pipe).items()}
     save_file(state, str(path))
     return path
 

@@ -80,3 +80,15 @@ def test_sdxl_embedding_pair():
     ident = identify(header({"clip_l": (3, 768), "clip_g": (3, 1280)}))
     assert (ident.kind, ident.base) == ("embedding", "sdxl")
     assert ident.metadata["vectors"] == 3
+
+
+def test_fp16_fix_vae_recognised_by_its_usual_name_as_a_guess():
+    ident = identify(header(ldm_vae(), name="sdxl-vae-fp16-fix.safetensors"))
+    assert ident.vae.fp16_fix is True
+    assert ident.base == "unknown"
+    assert any(e.source == "name" and "fp16-fix" in e.fact for e in ident.evidence)
+
+
+def test_stock_sdxl_vae_name_is_not_taken_as_fp16_fix():
+    ident = identify(header(ldm_vae(), name="sdxl_vae.safetensors"))
+    assert not ident.vae.fp16_fix

@@ -203,7 +203,12 @@ def recipe_with(
 
 def quiet_context(**overrides: Any) -> LintContext:
     """A context with no file or tokenizer access unless a test gives one."""
-    values: dict[str, Any] = {"dtype": "fp16", "count_tokens": None, "lora_coverage": None}
+    values: dict[str, Any] = {
+        "dtype": "fp16",
+        "count_tokens": None,
+        "count_chunks": None,
+        "lora_coverage": None,
+    }
     values.update(overrides)
     return LintContext(**values)
 

@@ -93,5 +93,5 @@ def test_nearest_config_wins(tmp_path):
 
 def test_unparsable_config_names_the_file(tmp_path):
     (tmp_path / "pantry.toml").write_text("[lint\n")
-    with pytest.raises(PantryError, match="pantry.toml: cannot read lint config"):
+    with pytest.raises(PantryError, match=r"pantry\.toml: cannot read lint config"):
         find_config(tmp_path)

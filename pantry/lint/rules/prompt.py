@@ -41,7 +41,8 @@ def prompt_over_one_chunk(resolved: ResolvedRecipe, context: LintContext) -> Ite
     ):
         tokens = context.count_tokens(strip_extra_networks(text))
         if tokens > CHUNK_TOKENS:
-            chunks = math.ceil(tokens / CHUNK_TOKENS)
+            counted = context.count_chunks(text) if context.count_chunks else []
+            chunks = max(len(counted), math.ceil(tokens / CHUNK_TOKENS))
             words = field_name.replace("_", " ")
             yield Hit(
                 f"{words} is {tokens} CLIP tokens: encoded as {chunks} chunks of "
