@@ -121,11 +121,8 @@ def run_scan(
         row = pool.take_by_inode(f)
         if row is None:
             to_read.append(f)
-        elif (row.mtime_ns, row.size) == (f.stat.mtime_ns, f.stat.size):
-            moved_by_inode.append((row, f))  # renamed in place: same bytes, nothing to read
         else:
-            to_read.append(f)
-            pool.reserve(f.path, row)
+            moved_by_inode.append((row, f))  # renamed: same bytes, nothing to read
 
     writer = _BatchWriter(open_session, report, now, batch_size)
     for row, f in moved_by_inode:
@@ -137,7 +134,7 @@ def run_scan(
             target = known.get(path)
             if target is not None:
                 writer.update(target, result, changed=True)
-            elif (row := pool.reserved(path) or pool.take_by_fingerprint(result)) is not None:
+            elif (row := pool.take_by_fingerprint(result)) is not None:
                 writer.move(row, result.found, result)
             else:
                 writer.insert(result)
@@ -155,23 +152,20 @@ class _MovePool:
 
     def __init__(self, rows: Iterable[_Known]):
         self._rows = {r.id: r for r in rows}
-        self._by_inode = {(r.device, r.inode, r.size): r.id for r in self._rows.values()}
+        # An inode is reused by the next new file, so a rename must also keep size and mtime.
+        self._by_inode = {
+            (r.device, r.inode, r.size, r.mtime_ns): r.id for r in self._rows.values()
+        }
         self._by_print = {(r.size, r.fingerprint): r.id for r in self._rows.values()}
-        self._reserved: dict[str, _Known] = {}
 
     def take_by_inode(self, f: Found) -> _Known | None:
-        return self._take(self._by_inode.get((f.stat.device, f.stat.inode, f.stat.size)))
+        st = f.stat
+        return self._take(self._by_inode.get((st.device, st.inode, st.size, st.mtime_ns)))
 
     def take_by_fingerprint(self, result: ReadResult) -> _Known | None:
         if not result.fingerprint:
             return None
         return self._take(self._by_print.get((result.found.stat.size, result.fingerprint)))
-
-    def reserve(self, path: str, row: _Known) -> None:
-        self._reserved[path] = row
-
-    def reserved(self, path: str) -> _Known | None:
-        return self._reserved.pop(path, None)
 
     def remaining(self) -> list[_Known]:
         return list(self._rows.values())

@@ -116,7 +116,8 @@ def _module_format(name: str, parts: dict[str, TensorInfo]) -> LoraFormat:
         return LoraFormat.IA3
     if "down_processor" in roles or "up_processor" in roles:
         # "double_blocks.0.processor.qkv_lora1" (XLabs) vs "…processor.to_k_lora" (diffusers)
-        return LoraFormat.XLABS if "_blocks." in name else LoraFormat.DIFFUSERS
+        flux_block = "double_blocks." in name or "single_blocks." in name
+        return LoraFormat.XLABS if flux_block else LoraFormat.DIFFUSERS
     if "A" in roles or "B" in roles or "down_diffusers" in roles or "up_diffusers" in roles:
         return LoraFormat.DIFFUSERS
     if "down" in roles or "up" in roles:

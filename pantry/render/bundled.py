@@ -33,7 +33,9 @@ def config_dir(base: str, variant: str | None = None) -> Path:
     name = CONFIG_FOR_BASE.get((base, variant)) or CONFIG_FOR_BASE.get((base, None))
     if name is None:
         supported = ", ".join(sorted({b for b, _ in CONFIG_FOR_BASE}))
-        raise RenderError(f"cannot render base {base!r}: the built-in renderer supports {supported}")
+        raise RenderError(
+            f"cannot render base {base!r}: the built-in renderer supports {supported}"
+        )
     return CONFIG_ROOT / name
 
 

@@ -23,7 +23,13 @@ UNET_RESNET = {
     "conv_shortcut": "skip_connection",
 }
 VAE_RESNET = {"conv_shortcut": "nin_shortcut"}
-VAE_ATTENTION = {"group_norm": "norm", "to_q": "q", "to_k": "k", "to_v": "v", "to_out.0": "proj_out"}
+VAE_ATTENTION = {
+    "group_norm": "norm",
+    "to_q": "q",
+    "to_k": "k",
+    "to_v": "v",
+    "to_out.0": "proj_out",
+}
 UNET_TOP = {
     "conv_in": "input_blocks.0.0",
     "time_embedding.linear_1": "time_embed.0",
@@ -49,8 +55,12 @@ def pipeline_to_ldm(pipe) -> dict[str, torch.Tensor]:
     state.update(_prefixed("model.diffusion_model.", unet_to_ldm(pipe.unet)))
     state.update(_prefixed("first_stage_model.", vae_to_ldm(pipe.vae)))
     if getattr(pipe, "text_encoder_2", None) is not None:
-        state.update(_prefixed("conditioner.embedders.0.transformer.", clip_to_ldm(pipe.text_encoder)))
-        state.update(_prefixed("conditioner.embedders.1.model.", open_clip_to_ldm(pipe.text_encoder_2)))
+        state.update(
+            _prefixed("conditioner.embedders.0.transformer.", clip_to_ldm(pipe.text_encoder))
+        )
+        state.update(
+            _prefixed("conditioner.embedders.1.model.", open_clip_to_ldm(pipe.text_encoder_2))
+        )
     elif pipe.text_encoder.config.hidden_act == "gelu":  # OpenCLIP-H (SD2)
         state.update(_prefixed("cond_stage_model.model.", open_clip_to_ldm(pipe.text_encoder)))
     else:
@@ -60,7 +70,9 @@ def pipeline_to_ldm(pipe) -> dict[str, torch.Tensor]:
 
 def save_single_file(pipe, path: str | Path, dtype: torch.dtype | None = None) -> Path:
     path = Path(path)
-    state = {k: v.detach().to(dtype or v.dtype).contiguous() for k, v in pipeline_to_ldm(pipe).items()}
+    state = {
+        k: v.detach().to(dtype or v.dtype).contiguous() for k, v in pipeline_to_ldm(pipe).items()
+    }
     save_file(state, str(path))
     return path
 
@@ -78,9 +90,15 @@ def unet_key_map(unet) -> dict[str, str]:
     renames: list[tuple[str, str]] = [(k + ".", v + ".") for k, v in UNET_TOP.items()]
     for b in range(len(cfg.block_out_channels)):
         for j in range(per_block):
-            renames.append((f"down_blocks.{b}.resnets.{j}.", f"input_blocks.{stride * b + j + 1}.0."))
-            renames.append((f"down_blocks.{b}.attentions.{j}.", f"input_blocks.{stride * b + j + 1}.1."))
-        renames.append((f"down_blocks.{b}.downsamplers.0.conv.", f"input_blocks.{stride * (b + 1)}.0.op."))
+            renames.append(
+                (f"down_blocks.{b}.resnets.{j}.", f"input_blocks.{stride * b + j + 1}.0.")
+            )
+            renames.append(
+                (f"down_blocks.{b}.attentions.{j}.", f"input_blocks.{stride * b + j + 1}.1.")
+            )
+        renames.append(
+            (f"down_blocks.{b}.downsamplers.0.conv.", f"input_blocks.{stride * (b + 1)}.0.op.")
+        )
         has_attention = "CrossAttn" in cfg.up_block_types[b]
         for j in range(stride):
             renames.append((f"up_blocks.{b}.resnets.{j}.", f"output_blocks.{stride * b + j}.0."))
@@ -106,7 +124,9 @@ def vae_to_ldm(vae) -> dict[str, torch.Tensor]:
     renames: list[tuple[str, str]] = []
     for i in range(n_blocks):
         renames.append((f"encoder.down_blocks.{i}.resnets.", f"encoder.down.{i}.block."))
-        renames.append((f"encoder.down_blocks.{i}.downsamplers.0.", f"encoder.down.{i}.downsample."))
+        renames.append(
+            (f"encoder.down_blocks.{i}.downsamplers.0.", f"encoder.down.{i}.downsample.")
+        )
         up = n_blocks - 1 - i  # LDM numbers decoder levels from the lowest resolution up
         renames.append((f"decoder.up_blocks.{i}.resnets.", f"decoder.up.{up}.block."))
         renames.append((f"decoder.up_blocks.{i}.upsamplers.0.", f"decoder.up.{up}.upsample."))

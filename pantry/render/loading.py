@@ -56,7 +56,8 @@ def load_pipeline(job: RenderJob, dtype: torch.dtype, vae=None):
     except RenderError:
         raise
     except Exception as error:  # diffusers/transformers/safetensors raise many kinds
-        raise RenderError(f"{job.checkpoint}: could not load the checkpoint: {_first_line(error)}")
+        message = f"{job.checkpoint}: could not load the checkpoint: {_first_line(error)}"
+        raise RenderError(message) from error
 
 
 def load_vae(path: Path, fmt: str, base: str, variant: str | None, dtype: torch.dtype):

@@ -11,6 +11,7 @@ the pipeline is restored with ``unload_lora_weights``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 
@@ -46,7 +47,9 @@ class LoraState:
                 load_lora(pipe, path, name)
                 self.adapters[path] = name
         names = [self.adapters[path] for path in weights]
-        pipe.set_adapters(names, adapter_weights=[_component_weights(pipe, w) for w in weights.values()])
+        pipe.set_adapters(
+            names, adapter_weights=[_component_weights(pipe, w) for w in weights.values()]
+        )
 
 
 def load_lora(pipe, path: Path, adapter_name: str) -> int:
@@ -104,10 +107,8 @@ def _component_weights(pipe, weights: tuple[float, float]) -> float | dict[str, 
 
 
 def _forget(pipe, adapter_name: str) -> None:
-    try:
+    with contextlib.suppress(Exception):  # nothing was registered under that name
         pipe.delete_adapters([adapter_name])
-    except Exception:  # nothing was registered under that name
-        pass
 
 
 def _first_line(error: BaseException) -> str:

@@ -158,7 +158,9 @@ def _hidden_states(text_encoder, tokenizer, chunk: list[int]):
 def _layer_from_end(text_encoder, layer: int) -> int:
     layers = text_encoder.config.num_hidden_layers
     if not 1 <= layer <= layers:
-        raise RenderError(f"clip skip {layer} is out of range: the text encoder has {layers} layers")
+        raise RenderError(
+            f"clip skip {layer} is out of range: the text encoder has {layers} layers"
+        )
     return layer
 
 

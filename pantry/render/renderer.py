@@ -201,7 +201,8 @@ def decode(pipe, latents: torch.Tensor):
         pixels = vae.decode(latents, return_dict=False)[0]
     if not torch.isfinite(pixels).all():
         raise RenderError(
-            "the VAE produced NaN: an SDXL VAE in fp16 overflows; use the fp16-fix VAE or --dtype fp32"
+            "the VAE produced NaN: an SDXL VAE in fp16 overflows; "
+            "use the fp16-fix VAE or --dtype fp32"
         )
     return pipe.image_processor.postprocess(pixels.float(), output_type="pil")[0]
 

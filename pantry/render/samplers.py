@@ -88,7 +88,9 @@ def scheduler_options(sampler: str, schedule: str | None) -> tuple[str, dict[str
     """The diffusers scheduler class name and config overrides for an A1111 sampler/schedule."""
     name, schedule_name = split_sampler(sampler, schedule)
     if name not in SAMPLERS:
-        raise RenderError(f"sampler {sampler!r} has no diffusers equivalent; use one of: {_known()}")
+        raise RenderError(
+            f"sampler {sampler!r} has no diffusers equivalent; use one of: {_known()}"
+        )
     class_name, options = SAMPLERS[name]
     options = dict(options)
     if schedule_name:
@@ -122,4 +124,3 @@ def make_scheduler(base_config: dict[str, Any], sampler: str, schedule: str | No
 
 def _known() -> str:
     return ", ".join(sorted(SAMPLERS))
-

@@ -97,7 +97,8 @@ def tiny_sdxl(seed: int = 0):
         addition_embed_type="text_time",
         addition_time_embed_dim=TINY_SDXL_TIME_DIM,
         # six micro-conditioning numbers (sizes, crop) plus the pooled second-encoder embedding
-        projection_class_embeddings_input_dim=6 * TINY_SDXL_TIME_DIM + TINY_TEXT_2["projection_dim"],
+        projection_class_embeddings_input_dim=6 * TINY_SDXL_TIME_DIM
+        + TINY_TEXT_2["projection_dim"],
         use_linear_projection=True,
     )
     text_encoder = CLIPTextModel(CLIPTextConfig(**TINY_TEXT))

@@ -119,19 +119,19 @@ def test_override_values_are_checked(catalog, library):
 
 
 def test_dupes_are_copies_not_hard_links_or_symlinks(catalog, library):
-    original = library / "checkpoints" / "juggernaut.safetensors"
-    shutil.copy(original, library / "copy_of_juggernaut.safetensors")
+    original = library / "loras" / "sd15" / "detail_sd15.safetensors"
+    shutil.copy(original, library / "copy_of_detail.safetensors")
     os.link(original, library / "hardlink.safetensors")
     (library / "symlink.safetensors").symlink_to(original)
     catalog.scan()
-    catalog.hash(None)
+    catalog.hash([a for a in catalog.find() if a.kind == "lora"])
 
     groups, unhashed = catalog.dupes()
 
-    assert unhashed == 0
+    assert unhashed == 1  # the checkpoint
     assert len(groups) == 1
     files = sorted(sorted(a.name for a in links) for links in groups[0].files)
-    assert files == [["copy_of_juggernaut"], ["hardlink", "juggernaut", "symlink"]]
+    assert files == [["copy_of_detail"], ["detail_sd15", "hardlink", "symlink"]]
     assert groups[0].wasted == original.stat().st_size
 
 
@@ -141,15 +141,16 @@ def test_dupes_count_unhashed_files(catalog, library):
 
 
 def test_hash_is_cached_against_size_mtime_and_inode(catalog, library):
-    first = catalog.hash(["juggernaut"])
-    second = catalog.hash(["juggernaut"])
-    third = catalog.hash(["juggernaut"], blake3=True)  # BLAKE3 was not stored yet
+    first = catalog.hash(["detail_sd15"])
+    second = catalog.hash(["detail_sd15"])
+    third = catalog.hash(["detail_sd15"], blake3=True)  # BLAKE3 was not stored yet
     assert (len(first.hashed), len(second.cached), len(third.hashed)) == (1, 1, 1)
 
 
 def test_verify_reports_files_whose_content_changed(catalog, library):
-    catalog.hash(["detail", "juggernaut"])
-    path = library / "loras" / "detail.safetensors"
+    other = library / "loras" / "other" / "shared.safetensors"
+    catalog.hash(["detail_sd15", str(other)])
+    path = library / "loras" / "sd15" / "detail_sd15.safetensors"
     stat = path.stat()
     with path.open("r+b") as f:  # same size and mtime: only the bytes tell
         f.seek(stat.st_size - 10)
@@ -158,9 +159,9 @@ def test_verify_reports_files_whose_content_changed(catalog, library):
 
     report = catalog.verify()
 
-    assert [a.name for a, _ in report.changed] == ["detail"]
+    assert [a.name for a, _ in report.changed] == ["detail_sd15"]
     assert set(report.changed[0][1]) == {"sha256", "addnet"}
-    assert [a.name for a in report.ok] == ["juggernaut"]
+    assert [a.path for a in report.ok] == [other]
     assert report.problems
 
 

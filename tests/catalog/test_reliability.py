@@ -11,8 +11,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from pantry.catalog import Catalog
 from tests.fixtures.modelfiles import write_safetensors
 
@@ -35,9 +33,9 @@ def small_loras(folder: Path, count: int) -> list[Path]:
     return paths
 
 
-def start(action: str, db: Path, *roots: Path, delay: float, batch: int = 10, fake: bool):
+def start(action: str, db: Path, *roots: Path, delay: float, batch: int = 10):
     args = [sys.executable, "-m", "tests.catalog.worker", action, str(db), *map(str, roots)]
-    args += ["--delay", str(delay), "--batch", str(batch)] + (["--fake"] if fake else [])
+    args += ["--delay", str(delay), "--batch", str(batch)]
     return subprocess.Popen(args, cwd=REPO, stderr=subprocess.PIPE)
 
 
@@ -64,15 +62,10 @@ def integrity_ok(db: Path) -> bool:
         return conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
-@pytest.fixture
-def fake(readers) -> bool:
-    return not readers
-
-
-def test_scan_killed_midway_is_completed_by_the_next_scan(tmp_path, models, fake):
+def test_scan_killed_midway_is_completed_by_the_next_scan(tmp_path, models):
     small_loras(models, FILES)
     db = tmp_path / "c.db"
-    proc = start("scan", db, models, delay=0.01, fake=fake)
+    proc = start("scan", db, models, delay=0.01)
     kill_when(proc, lambda: rows(db) >= 40)
 
     assert integrity_ok(db)
@@ -86,14 +79,12 @@ def test_scan_killed_midway_is_completed_by_the_next_scan(tmp_path, models, fake
     assert {a.status for a in assets} == {"ok"}
 
 
-def test_hash_killed_midway_keeps_finished_files_and_the_next_run_completes(
-    tmp_path, models, fake
-):
+def test_hash_killed_midway_keeps_finished_files_and_the_next_run_completes(tmp_path, models):
     paths = small_loras(models, FILES)
     db = tmp_path / "c.db"
     with Catalog.open(db) as catalog:
         catalog.scan([models])
-    proc = start("hash", db, delay=0.01, fake=fake)
+    proc = start("hash", db, delay=0.01)
     kill_when(proc, lambda: rows(db, "asset_hashes") >= 30)
 
     assert integrity_ok(db)
@@ -105,14 +96,14 @@ def test_hash_killed_midway_keeps_finished_files_and_the_next_run_completes(
     assert stored == {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
 
 
-def test_two_scans_at_once_lose_nothing(tmp_path, models, fake):
+def test_two_scans_at_once_lose_nothing(tmp_path, models):
     first, second = models / "first", models / "second"
     small_loras(first, FILES // 2)
     small_loras(second, FILES // 2)
     db = tmp_path / "c.db"
     procs = [
-        start("scan", db, first, delay=0.005, fake=fake),
-        start("scan", db, first, second, delay=0.005, fake=fake),
+        start("scan", db, first, delay=0.005),
+        start("scan", db, first, second, delay=0.005),
     ]
     for proc in procs:
         assert proc.wait(timeout=60) == 0, proc.stderr.read().decode()

@@ -17,7 +17,7 @@ from tests.fixtures.modelfiles import write_diffusers_folder, write_model
 def library(models):
     """An A1111-style tree: one SDXL checkpoint, one SDXL LoRA, one VAE."""
     write_unique(models / "Stable-diffusion", "sdxl_base_checkpoint", "base.safetensors")
-    write_unique(models / "Lora", "kohya_sdxl_lora", "detail.safetensors")
+    write_unique(models / "Lora", "kohya_sd15_lora", "detail.safetensors")
     write_unique(models / "VAE", "sdxl_vae", "sdxl_vae.safetensors")
     return models
 
@@ -40,7 +40,7 @@ def test_first_scan_catalogs_every_model_file_with_its_identity(catalog, library
     assert report.counts()["new"] == 3
     kinds = {a.name: (a.kind, a.base) for a in catalog.find()}
     assert kinds["base"] == ("checkpoint", "sdxl")
-    assert kinds["detail"] == ("lora", "sdxl")
+    assert kinds["detail"] == ("lora", "sd1")
     assert kinds["sdxl_vae"][0] == "vae"
 
 
@@ -85,8 +85,10 @@ def test_changed_file_is_reread_and_loses_its_stale_hashes(catalog, library):
     catalog.scan([library])
     catalog.hash(["detail"])
     path = library / "Lora" / "detail.safetensors"
-    with path.open("ab") as f:
-        f.write(b"\0" * 16)
+    with path.open("r+b") as f:  # new weights, same size: the mtime tells
+        f.seek(-4096, os.SEEK_END)
+        f.write(os.urandom(4096))
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
 
     report = catalog.scan([library])
 
@@ -117,23 +119,24 @@ def test_renamed_file_keeps_its_row_tags_overrides_and_hashes(catalog, library):
 def test_file_copied_to_another_filesystem_is_matched_by_fingerprint(catalog, library):
     # A copy-then-delete (what a move across filesystems is) gets a new inode.
     catalog.scan([library])
-    before = catalog.set_tags("base", add=["favourite"])
-    old = library / "Stable-diffusion" / "base.safetensors"
-    shutil.copy2(old, library / "Stable-diffusion" / "base_renamed.safetensors")
+    before = catalog.set_tags("detail", add=["favourite"])
+    old = library / "Lora" / "detail.safetensors"
+    new = library / "Lora" / "detail_renamed.safetensors"
+    shutil.copy2(old, new)
     old.unlink()
 
     report = catalog.scan([library])
 
-    assert report.moved == [(str(old), str(library / "Stable-diffusion" / "base_renamed.safetensors"))]
-    assert catalog.resolve("base_renamed").id == before.id
-    assert catalog.resolve("base_renamed").tags == ["favourite"]
+    assert report.moved == [(str(old), str(new))]
+    assert catalog.resolve("detail_renamed").id == before.id
+    assert catalog.resolve("detail_renamed").tags == ["favourite"]
 
 
 def test_a_different_file_with_the_same_layout_is_not_taken_for_a_move(catalog, library):
     catalog.scan([library])
     old = library / "Lora" / "detail.safetensors"
     old.unlink()
-    write_unique(library / "Lora", "kohya_sdxl_lora", "other.safetensors")
+    write_unique(library / "Lora", "kohya_sd15_lora", "other.safetensors")
 
     report = catalog.scan([library])
 

@@ -81,11 +81,10 @@ def test_catalog_where_no_folder_can_be_made_is_a_clear_error(tmp_path):
 
 def test_read_only_catalog_is_a_clear_error(tmp_path, models):
     write_unique(models, "kohya_sd15_lora")
-    with Catalog.open(tmp_path / "c.db") as catalog:
-        pass
-    with Catalog.open(f"sqlite:///file:{tmp_path / 'c.db'}?mode=ro&uri=true") as catalog:
-        with pytest.raises(CatalogError, match="read-only"):
-            catalog.scan([models])
+    Catalog.open(tmp_path / "c.db").close()
+    read_only = f"sqlite:///file:{tmp_path / 'c.db'}?mode=ro&uri=true"
+    with Catalog.open(read_only) as catalog, pytest.raises(CatalogError, match="read-only"):
+        catalog.scan([models])
 
 
 def test_full_disk_is_a_clear_error(catalog, models):

@@ -1,9 +1,9 @@
 """A catalog run in its own process, for the kill -9 and concurrency tests.
 
-    python -m tests.catalog.worker scan|hash CATALOG [ROOT...] [--delay S] [--batch N] [--fake]
+    python -m tests.catalog.worker scan|hash CATALOG [ROOT...] [--delay S] [--batch N]
 
 ``--delay`` slows every header read (scan) or every file hashed (hash), so that a test can
-kill the process part-way; ``--fake`` uses the stand-in readers of ``tests.catalog.fakes``.
+kill the process part-way.
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from pantry import formats, identify
+from pantry import formats
 from pantry.catalog import Catalog
-from tests.catalog import fakes
 
 
 def main() -> None:
@@ -23,11 +22,7 @@ def main() -> None:
     parser.add_argument("roots", nargs="*")
     parser.add_argument("--delay", type=float, default=0.0)
     parser.add_argument("--batch", type=int, default=200)
-    parser.add_argument("--fake", action="store_true")
     args = parser.parse_args()
-    if args.fake:
-        formats.read_header = fakes.fake_read_header
-        identify.identify = fakes.fake_identify
     read = formats.read_header
 
     def slow_read(path):

@@ -21,6 +21,24 @@ from tests.fixtures.modelfiles import diffusers_header_for, header_for
         ("kohya_flux_lora", "flux_dev_transformer"),
         ("diffusers_flux_lora", "flux_dev_transformer"),
         ("kohya_flux_lora", "flux_schnell_transformer"),
+        ("kohya_sd2_lora", "sd21_checkpoint"),
+        ("kohya_sdxl_unet_lora", "sdxl_base_checkpoint"),
+        ("kohya_sd15_te_lora", "sd15_checkpoint"),
+        ("dora_sd15_lora", "sd15_checkpoint"),
+        ("ia3_sd15_lora", "sd15_checkpoint"),
+        ("diffusers_attnproc_sd15_lora", "sd15_checkpoint"),
+        ("lycoris_flux_lokr", "flux_dev_transformer"),
+        ("xlabs_flux_lora", "flux_dev_transformer"),
+        ("aitoolkit_flux_lora", "flux_dev_transformer"),
+        ("onetrainer_flux_lora", "flux_dev_checkpoint"),
+        ("kohya_flux_te_lora", "flux_dev_checkpoint"),
+        # The same LoRAs on other spellings of the same model.
+        ("kohya_sd15_lora", "sd15_nai_checkpoint"),
+        ("kohya_sd15_lora", "sd15_ema_checkpoint"),
+        ("kohya_sdxl_lora", "sdxl_vpred_checkpoint"),
+        ("kohya_flux_lora", "flux_dev_transformer_diffusers"),
+        ("kohya_flux_lora", "flux_dev_fp8_transformer"),
+        ("diffusers_flux_lora", "flux_dev_checkpoint"),
     ],
 )
 def test_lora_fully_covers_the_base_it_was_made_for(lora, model):
@@ -77,14 +95,79 @@ def test_openclip_checkpoint_exposes_split_attention_projections():
 
 def test_unplaceable_keys_are_reported_not_dropped():
     tensors = header_for("kohya_sd15_lora").tensors | {
-        "lycoris_something.lora_down.weight": TensorInfo("F16", (4, 320)),
+        "some_trainer.block_3.lora_down.weight": TensorInfo("F16", (4, 320)),
         "not_a_lora_key": TensorInfo("F16", (4,)),
     }
-    lora = Header(path=header_for("kohya_sd15_lora").path, format="safetensors", file_size=0)
-    lora.tensors = tensors
-    result = coverage(lora, header_for("sd15_checkpoint"))
-    assert result.unknown_keys == ["lycoris_something.lora_down.weight", "not_a_lora_key"]
+    result = coverage(_lora_header(tensors), header_for("sd15_checkpoint"))
+    assert result.unknown_keys == ["not_a_lora_key", "some_trainer.block_3.lora_down.weight"]
     assert result.ratio == 1.0
+
+
+def _lora_header(tensors):
+    lora = Header(path=header_for("kohya_sd15_lora").path, format="safetensors", file_size=0)
+    lora.tensors = dict(tensors)
+    return lora
+
+
+def test_kohya_t5_prefix_means_the_t5_slot_of_the_lora_family():
+    flux = lora_targets(header_for("kohya_flux_te_lora"))
+    assert "text_encoder_2:encoder.block.0.layer.0.SelfAttention.q" in flux  # Flux: T5 is 2nd
+    assert "text_encoder:encoder.layers.0.self_attn.q_proj" in flux
+    # The same lora_te3_ modules beside an SD3 MMDiT block are SD3's third encoder.
+    te3 = {k: v for k, v in header_for("kohya_flux_te_lora").tensors.items() if "_te3_" in k}
+    mmdit = {
+        "lora_unet_joint_blocks_0_x_block_attn_qkv.lora_down.weight": TensorInfo("F16", (16, 1536))
+    }
+    result = coverage(_lora_header(te3 | mmdit), header_for("sd3_medium_checkpoint"))
+    assert "text_encoder_3:encoder.block.0.layer.0.SelfAttention.q" in result.matched
+    assert "transformer:joint_blocks.0.x_block.attn.qkv" in result.matched
+    assert result.ratio == 1.0
+
+
+def test_flux_lora_formats_name_the_same_modules():
+    kohya = lora_targets(header_for("kohya_flux_lora"))
+    assert lora_targets(header_for("aitoolkit_flux_lora")) == kohya
+    xlabs = lora_targets(header_for("xlabs_flux_lora"))
+    assert "transformer:double_blocks.0.txt_attn.qkv" in xlabs and xlabs < kohya
+    onetrainer = lora_targets(header_for("onetrainer_flux_lora"))
+    assert {t for t in onetrainer if t.startswith("transformer:")} <= kohya
+    assert "transformer:single_blocks.5.linear1" in lora_targets(header_for("lycoris_flux_lokr"))
+
+
+def test_flux_lora_on_an_sdxl_checkpoint_is_not_placed_on_its_encoders():
+    result = coverage(header_for("onetrainer_flux_lora"), header_for("sdxl_base_checkpoint"))
+    # CLIP-L is shared; the T5 modules find no home in SDXL's bigG slot.
+    assert result.by_component()["text_encoder"] == 1.0
+    assert result.by_component()["text_encoder_2"] == 0.0
+    assert result.by_component()["transformer"] == 0.0
+
+
+def test_sd2_lora_reaches_the_fused_openclip_attention_of_an_sd2_checkpoint():
+    result = coverage(header_for("kohya_sd2_lora"), header_for("sd21_checkpoint"))
+    assert "text_encoder:encoder.layers.22.self_attn.k_proj" in result.matched
+    assert result.by_component() == {"text_encoder": 1.0, "unet": 1.0}
+    # On SD1 the 1024-wide encoder and cross-attention no longer fit.
+    on_sd1 = coverage(header_for("kohya_sd2_lora"), header_for("sd15_checkpoint"))
+    assert on_sd1.by_component()["text_encoder"] == 0.0
+    assert "unet:mid_block.attentions.0.transformer_blocks.0.attn2.to_k" in on_sd1.mismatched
+
+
+def test_ia3_and_dora_keys_are_placed_not_unknown():
+    ia3 = lora_targets(header_for("ia3_sd15_lora"))
+    assert "unet:up_blocks.3.attentions.2.transformer_blocks.0.ff.net.2" in ia3
+    assert "text_encoder:encoder.layers.11.self_attn.v_proj" in ia3
+    dora = coverage(header_for("dora_sd15_lora"), header_for("sd15_checkpoint"))
+    assert not dora.unknown_keys and dora.targets == lora_targets(header_for("kohya_sd15_lora"))
+
+
+def test_lycoris_prefix_uses_diffusers_unet_names_outside_flux():
+    stem = "lycoris_down_blocks_1_attentions_0_transformer_blocks_1_attn2_to_k"
+    tensors = {
+        f"{stem}.lokr_w1": TensorInfo("F16", (16, 16)),
+        f"{stem}.lokr_w2": TensorInfo("F16", (40, 128)),
+    }
+    result = coverage(_lora_header(tensors), header_for("sdxl_base_checkpoint"))
+    assert result.matched == {"unet:down_blocks.1.attentions.0.transformer_blocks.1.attn2.to_k"}
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("diffusers")
 
-from tests.render.models import build_all  # noqa: E402
+from tests.render.models import build_all
 
 
 @pytest.fixture(scope="session")

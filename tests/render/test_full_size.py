@@ -51,7 +51,7 @@ def full_size_sd1() -> Path:
 
 @pytest.mark.slow
 def test_full_size_sd15_single_file_renders_through_the_bundled_config():
-    from pantry.render import RenderJob, Renderer
+    from pantry.render import Renderer, RenderJob
 
     checkpoint = full_size_sd1()
     job = RenderJob(

@@ -108,7 +108,11 @@ def test_sdxl_default_matches_diffusers_encode_prompt(tiny):
 def test_sdxl_clip_skip_2_is_diffusers_clip_skip_1(tiny):
     pipe = tiny["sdxl"].pipe
     ours = encode_sdxl(
-        [pipe.tokenizer, pipe.tokenizer_2], [pipe.text_encoder, pipe.text_encoder_2], "a fox", "x", 2
+        [pipe.tokenizer, pipe.tokenizer_2],
+        [pipe.text_encoder, pipe.text_encoder_2],
+        "a fox",
+        "x",
+        2,
     )
     embeds, *_ = pipe.encode_prompt("a fox", device="cpu", negative_prompt="x", clip_skip=1)
     assert torch.allclose(ours.prompt, embeds, atol=1e-6)

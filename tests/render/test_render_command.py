@@ -56,7 +56,9 @@ def run_render(tmp_path, catalog_path, recipe_text: str, *extra: str):
 
 
 def test_render_writes_a_png_whose_infotext_reads_back_as_the_recipe(tmp_path, catalog_with):
-    result, out = run_render(tmp_path, catalog_with, RECIPE.format(extra=LORA.format(ref="kohya_sd1")))
+    result, out = run_render(
+        tmp_path, catalog_with, RECIPE.format(extra=LORA.format(ref="kohya_sd1"))
+    )
     assert result.exit_code == 0, result.output
     (png,) = out.glob("*.png")
     assert png.name == "fox-1234.png"
@@ -109,7 +111,9 @@ def test_lora_for_another_base_is_refused_by_lint_before_any_model_loads(
         raise AssertionError("a model was loaded")
 
     monkeypatch.setattr(loading, "load_pipeline", must_not_load)
-    result, out = run_render(tmp_path, catalog_with, RECIPE.format(extra=LORA.format(ref="kohya_sdxl")))
+    result, out = run_render(
+        tmp_path, catalog_with, RECIPE.format(extra=LORA.format(ref="kohya_sdxl"))
+    )
     assert result.exit_code == 1
     assert "kohya_sdxl" in result.output and "not rendering: lint found errors" in result.output
     assert not out.exists()
@@ -135,7 +139,7 @@ def test_missing_recipe_file_is_a_one_line_error(tmp_path, catalog_with):
 def test_demo_model_renders_through_the_single_file_loader(tmp_path):
     import time
 
-    from pantry.render import RenderJob, Renderer
+    from pantry.render import Renderer, RenderJob
     from pantry.render.demo import build_demo_model
 
     start = time.perf_counter()

@@ -82,13 +82,13 @@ def test_loras_swap_without_reloading_the_checkpoint(tiny, renderer):
 
 def test_lora_that_patches_nothing_is_an_error(tiny, renderer):
     job = job_for(tiny["sd1"], loras=[LoraJob(tiny["lora_unmatched"], 1.0)])
-    with pytest.raises(RenderError, match="unmatched.safetensors: LoRA could not be applied"):
+    with pytest.raises(RenderError, match=r"unmatched\.safetensors: LoRA could not be applied"):
         renderer.render(job)
 
 
 def test_lora_for_another_base_is_an_error(tiny, renderer):
     job = job_for(tiny["sd1"], loras=[LoraJob(tiny["lora_sdxl"], 1.0)])
-    with pytest.raises(RenderError, match="kohya_sdxl.safetensors: LoRA could not be applied"):
+    with pytest.raises(RenderError, match=r"kohya_sdxl\.safetensors: LoRA could not be applied"):
         renderer.render(job)
 
 
