@@ -67,7 +67,7 @@ def apply_overrides(identity: Identity, overrides: dict[str, str]) -> Identity:
 def effective_columns(identity: Identity) -> dict[str, Any]:
     """Queryable columns of an (override-applied) identity."""
     metadata = identity.metadata or {}
-    title = metadata.get("title") or metadata.get("name")
+    title = metadata.get("title")
     return {
         "kind": identity.kind,
         "base": identity.base,
@@ -84,7 +84,8 @@ def search_text(name: str, identity: Identity) -> str:
     """Lower-case text that ``find(text=...)`` matches: name, title, trigger words, lineage."""
     metadata = identity.metadata or {}
     parts: list[str] = [name]
-    for key in ("title", "name", "trigger_words", "activation_text", "training_base_model"):
+    # Keys as pantry.identify names them (identify/vocab.py METADATA_SOURCES).
+    for key in ("title", "trigger_words", "tags", "author", "training_base"):
         value = metadata.get(key)
         if isinstance(value, list | tuple):
             parts.extend(str(v) for v in value)

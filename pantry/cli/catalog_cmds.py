@@ -196,7 +196,8 @@ def dupes(catalog_path: str | None, as_json: bool) -> None:
 # -- user edits -----------------------------------------------------------------------------
 
 
-@click.command(context_settings={"ignore_unknown_options": True})
+# "-photoreal" must reach CHANGES: no short options here (not even -h, which it contains).
+@click.command(context_settings={"ignore_unknown_options": True, "help_option_names": ["--help"]})
 @click.argument("ref")
 @click.argument("changes", nargs=-1, type=click.UNPROCESSED)
 @catalog_option
@@ -442,8 +443,8 @@ def _print_assets(assets: list[Asset], as_json: bool) -> None:
 def _print_asset_detail(asset: Asset) -> None:
     i = asset.identity
     table = Table(box=None, show_header=False)
-    table.add_column(style="bold")
-    table.add_column()
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")  # hashes are shown whole, folded if need be
 
     def row(label: str, value: Any, key: str | None = None) -> None:
         if value in (None, "", [], {}):
@@ -471,8 +472,9 @@ def _print_asset_detail(asset: Asset) -> None:
         row("parameters", f"{i.params / 1e6:.0f} M")
     if i.lora:
         row("lora", f"{i.lora.format}, rank {i.lora.rank}, alpha {i.lora.alpha}")
-    for key in ("title", "trigger_words"):
-        row(key.replace("_", " "), i.metadata.get(key))
+    row("title", i.metadata.get("title"))
+    triggers = i.metadata.get("trigger_words")
+    row("trigger words", ", ".join(map(str, triggers)) if isinstance(triggers, list) else triggers)
     h = asset.hashes
     if HASH_SHA256 in h:
         row("sha256", h[HASH_SHA256])

@@ -105,6 +105,9 @@ def components_present(keys: KeyIndex, root: str) -> tuple[Component, ...]:
             # a bare "vae." / "model." root must not count the diffusion model as a component
             if root and entry.prefix.startswith(root):
                 continue
+            # training checkpoints keep "model_ema.decay"/"num_updates" even after EMA pruning
+            if entry.component is Component.EMA and keys.count_prefix(entry.prefix) <= 2:
+                continue
             present.append(entry.component)
     return tuple(present)
 

@@ -93,6 +93,10 @@ def job_from_resolved(resolved, config_dir: Path | None = None) -> RenderJob:
         job.vae = Path(vae.path)
         job.vae_format = vae.format
         job.vae_fp16_fix = bool(vae.identity.vae and vae.identity.vae.fp16_fix)
+    if any(r.asset is not None for r in resolved.embeddings):
+        names = ", ".join(r.ref for r in resolved.embeddings)
+        # rendering without them would silently give another image than the recipe's
+        raise RenderError(f"textual inversion embeddings are not supported yet: {names}")
     for resolution in resolved.loras:
         lora = _asset(resolution)
         spec = resolution.lora

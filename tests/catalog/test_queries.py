@@ -10,6 +10,7 @@ import pytest
 
 from pantry.errors import AmbiguousRefError, PantryError, RefNotFoundError
 from tests.catalog.helpers import write_unique
+from tests.fixtures.modelfiles import write_model
 
 
 @pytest.fixture
@@ -177,3 +178,11 @@ def test_record_render(catalog, library):
         "seconds": 3.5,
         "created": None,
     }
+
+
+def test_search_finds_titles_and_trigger_words(catalog, models):
+    metadata = {"modelspec.title": "Watercolor Dream", "modelspec.trigger_phrase": "wcstyle"}
+    write_model(models, "kohya_sd15_lora", filename="wc_v2.safetensors", metadata=metadata)
+    catalog.scan([models])
+    assert [a.name for a in catalog.find(text="watercolor")] == ["wc_v2"]
+    assert [a.name for a in catalog.find(text="WCSTYLE")] == ["wc_v2"]

@@ -73,3 +73,7 @@ def test_shared_text_encoders_are_not_pinned_to_one_base(name):
     ident = identify(header_for(name))
     assert ident.kind == "text_encoder"
     assert ident.base == "unknown" and len(ident.base_candidates) >= 2
+
+
+def test_pruned_checkpoint_with_only_ema_bookkeeping_has_no_ema():
+    assert "ema" not in identify(header_for("sd15_checkpoint")).components["present"]
