@@ -104,8 +104,10 @@ def bench_rescan(work: Path, count: int, repeat: int) -> bool:
         started = time.perf_counter()
         first = catalog.scan([tree])
         if first.new:
-            print(f"  (populated the catalog: {len(first.new)} files in "
-                  f"{time.perf_counter() - started:.1f} s)")
+            print(
+                f"  (populated the catalog: {len(first.new)} files in "
+                f"{time.perf_counter() - started:.1f} s)"
+            )
 
     def baseline() -> None:
         stack = [str(tree)]
@@ -213,11 +215,14 @@ def write_tiny_tree(tree: Path, count: int) -> None:
 
 
 def write_random_safetensors(path: Path, size: int) -> None:
-    raw, _ = safetensors_header_bytes({"w": ("U8", (size - 8 - 64,))}, {})
-    raw = raw[:64].ljust(64)  # the benchmark only needs a plausible 64-byte header
+    """A valid safetensors file of exactly ``size`` bytes with one tensor of random bytes."""
+    data_size = size - 128
+    for _ in range(3):  # the header's length depends on the digits of data_size
+        raw, _ = safetensors_header_bytes({"w": ("U8", (data_size,))}, {})
+        data_size = size - 8 - len(raw)
     with open(path, "wb") as f:
-        f.write((64).to_bytes(8, "little") + raw)
-        left = size - 72
+        f.write(len(raw).to_bytes(8, "little") + raw)
+        left = data_size
         while left:
             chunk = os.urandom(min(left, 16 * 2**20))
             f.write(chunk)

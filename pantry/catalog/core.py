@@ -31,7 +31,14 @@ from pantry.catalog.overrides import (
     search_text,
     validate_overrides,
 )
-from pantry.catalog.scan import BATCH_SIZE, READ_THREADS, ScanProgress, ScanReport, run_scan
+from pantry.catalog.scan import (
+    BATCH_SIZE,
+    READ_THREADS,
+    ScanProgress,
+    ScanReport,
+    fill_row,
+    run_scan,
+)
 from pantry.catalog.walk import FileStat, read_entry, stat_path
 from pantry.errors import AmbiguousRefError, CatalogError, PantryError, RefNotFoundError
 from pantry.hashing import Hasher
@@ -138,15 +145,28 @@ class Catalog:
         *,
         threads: int = READ_THREADS,
         batch_size: int = BATCH_SIZE,
+        parallel: str = "auto",
     ) -> ScanReport:
-        """Scan ``roots`` (remembered for next time); with no roots, rescan remembered ones."""
+        """Scan ``roots`` (remembered for next time); with no roots, rescan remembered ones.
+
+        ``progress(stage, done, total)`` is called as files are listed and read. ``parallel``
+        picks how headers are read: "threads", "processes", or "auto" (processes for large
+        scans on several cores).
+        """
         paths = [os.path.abspath(os.path.expanduser(os.fspath(r))) for r in roots or []]
         if not paths:
             paths = self.roots()
             if not paths:
                 raise PantryError("no folders to scan: give one, e.g. `pantry scan ~/sd/models`")
         self._remember_roots(paths)
-        report = run_scan(self._writer, paths, progress, threads=threads, batch_size=batch_size)
+        report = run_scan(
+            self._writer,
+            paths,
+            progress,
+            threads=threads,
+            batch_size=batch_size,
+            parallel=parallel,
+        )
         with self._writer() as db, db.begin():
             for root in db.scalars(select(RootRow).where(RootRow.path.in_(paths))):
                 root.last_scan = time.time()
@@ -174,24 +194,9 @@ class Catalog:
                 db.add(row)
             elif (row.size, row.mtime_ns, row.inode) != found.stat.key:
                 db.execute(delete(HashRow).where(HashRow.asset_id == row.id))
-            overrides = dict(row.overrides or {})
-            effective = (
-                apply_overrides(result.identity, overrides) if overrides else result.identity
-            )
-            row.name = Path(path).name if found.is_folder else Path(path).stem
-            row.size, row.mtime_ns = found.stat.size, found.stat.mtime_ns
-            row.device, row.inode = found.stat.device, found.stat.inode
-            row.format, row.status, row.error = result.format, result.status, result.error
-            row.identity = result.identity.to_json()
-            row.header_metadata = result.header_metadata
-            row.warnings = result.warnings
-            row.fingerprint, row.folder_hint = result.fingerprint, result.hint
-            row.search_text = search_text(row.name, effective)
-            row.last_seen = now
+            fill_row(row, result, now)
             if provenance is not None:
                 row.provenance = provenance
-            for key, value in effective_columns(effective).items():
-                setattr(row, key, value)
             db.flush()
             return row_to_asset(row)
 

@@ -50,6 +50,8 @@ class AssetRow(Base):
     overrides: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     provenance: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     first_seen: Mapped[float] = mapped_column(Float)
+    # When a scan last wrote this row (new, changed, moved, missing). An unchanged file was
+    # also seen at its root's roots.last_scan: rescans do not rewrite unchanged rows.
     last_seen: Mapped[float] = mapped_column(Float)
 
     hashes: Mapped[HashRow | None] = relationship(
@@ -62,6 +64,14 @@ class AssetRow(Base):
     __table_args__ = (
         Index("ix_assets_device_inode", "device", "inode"),
         Index("ix_assets_size_fingerprint", "size", "fingerprint"),
+        Index(
+            "ix_assets_scan_state",
+            "path",
+            "size",
+            "mtime_ns",
+            "inode",
+            "status",
+        ),
     )
 
 

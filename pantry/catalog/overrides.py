@@ -6,6 +6,7 @@ rebuilt Identity carries an Evidence entry with ``source="user"`` for each one.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +98,10 @@ def search_text(name: str, identity: Identity) -> str:
 
 
 def row_to_asset(row: AssetRow) -> Asset:
-    detected = Identity.from_json(row.identity or {})
+    stored = row.identity or {}
+    if isinstance(stored, str):  # RawJSON just assigned by a scan, not yet read back
+        stored = json.loads(stored)
+    detected = Identity.from_json(stored)
     overrides = dict(row.overrides or {})
     hashes: dict[str, str] = {}
     if row.hashes is not None:

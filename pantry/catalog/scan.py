@@ -10,22 +10,32 @@ transaction each, so a killed scan leaves whole batches and the next scan comple
 
 from __future__ import annotations
 
+import json
+import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Row, delete, select, update
 from sqlalchemy.orm import Session
 
 from pantry.catalog.models import AssetRow, HashRow
 from pantry.catalog.overrides import apply_overrides, effective_columns, search_text
 from pantry.catalog.walk import Found, ReadResult, asset_name, read_entry, walk
+from pantry.identify.identity import Identity
 
 READ_THREADS = 4
 BATCH_SIZE = 200
+# Reading a header and identifying it is mostly Python work under the GIL once the file is
+# in the page cache, so threads only help on slow disks. Past this many files a scan reads
+# in worker processes, one per core (measured: benchmarks/bench_catalog.py).
+PROCESS_MIN_FILES = 256
+PROCESS_CHUNK = 16
 
 ScanProgress = Callable[[str, int, int | None], None]  # (stage, done, total or None)
 
@@ -43,6 +53,7 @@ class ScanReport:
     errors: list[str] = field(default_factory=list)  # folders or files that could not be listed
     roots: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    reader: str = "threads"  # how headers were read: "threads" or "processes"
 
     def counts(self) -> dict[str, int]:
         return {
@@ -68,9 +79,9 @@ class ScanReport:
         }
 
 
-@dataclass
-class _Known:
-    """The columns of a row that a scan compares, loaded in one query."""
+class _Known(Protocol):
+    """A row as move detection sees it: a SQLAlchemy Row of _KNOWN_COLUMNS (rows from
+    _load_known carry only the first six fields)."""
 
     id: int
     path: str
@@ -89,34 +100,35 @@ def run_scan(
     *,
     threads: int = READ_THREADS,
     batch_size: int = BATCH_SIZE,
+    parallel: str = "auto",
 ) -> ScanReport:
+    """See the module docstring. ``parallel``: "threads", "processes" or "auto"."""
     started = time.perf_counter()
     now = time.time()
     report = ScanReport(roots=list(roots))
-    found = {f.path: f for f in walk(roots, report.errors.append)}
+    found = walk(roots, report.errors.append)
     if progress:
         progress("walk", len(found), len(found))
 
     with open_session() as db:
         known = _load_known(db, roots)
-        missing_pool = _load_missing(db)
+        vanished_ids = [r.id for p, r in known.items() if r.status != "missing" and p not in found]
+        vanished = _load_full(db, vanished_ids)
+        missing_pool = [r for r in _load_missing(db) if r.path not in found]
 
     to_read: list[Found] = []
     moved_by_inode: list[tuple[_Known, Found]] = []
-    unchanged_ids: list[int] = []
     new_paths: list[Found] = []
-    for path, f in found.items():
+    for path, key in found.keys():  # noqa: SIM118 (a Listing, not a dict)
         row = known.get(path)
         if row is None:
-            new_paths.append(f)
-        elif row.status != "missing" and (row.size, row.mtime_ns, row.inode) == f.stat.key:
-            unchanged_ids.append(row.id)
+            new_paths.append(found.found(path))
+        elif row.status != "missing" and (row.size, row.mtime_ns, row.inode) == key:
+            report.unchanged += 1
         else:
-            to_read.append(f)
-    report.unchanged = len(unchanged_ids)
+            to_read.append(found.found(path))
 
-    vanished = [r for p, r in known.items() if p not in found and r.status != "missing"]
-    pool = _MovePool(vanished + [r for r in missing_pool if r.path not in found])
+    pool = _MovePool(vanished + missing_pool)
     for f in new_paths:
         row = pool.take_by_inode(f)
         if row is None:
@@ -128,8 +140,10 @@ def run_scan(
     for row, f in moved_by_inode:
         writer.move(row, f)
     total = len(to_read)
-    with ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="pantry-scan") as ex:
-        for done, result in enumerate(ex.map(read_entry, to_read), start=1):
+    with _reader_pool(parallel, len(to_read), threads) as (ex, chunksize):
+        report.reader = "processes" if isinstance(ex, ProcessPoolExecutor) else "threads"
+        results = ex.map(read_entry, to_read, chunksize=chunksize)
+        for done, result in enumerate(results, start=1):
             path = result.found.path
             target = known.get(path)
             if target is not None:
@@ -142,9 +156,25 @@ def run_scan(
                 progress("read", done, total)
     writer.flush()
     writer.mark_missing([r for r in pool.remaining() if r.status != "missing"])
-    writer.touch(unchanged_ids)
     report.seconds = time.perf_counter() - started
     return report
+
+
+@contextmanager
+def _reader_pool(parallel: str, count: int, threads: int):
+    cores = os.cpu_count() or 1
+    wanted = parallel == "processes" or (
+        parallel == "auto" and count >= PROCESS_MIN_FILES and cores > 1
+    )
+    # Fork only a single-threaded process: a fork copies locks held by other threads. (The
+    # spawn and forkserver methods would re-run the caller's __main__ module instead.)
+    if wanted and threading.active_count() == 1:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=cores, mp_context=context) as ex:
+            yield ex, PROCESS_CHUNK
+    else:
+        with ThreadPoolExecutor(max(1, threads), thread_name_prefix="pantry-scan") as ex:
+            yield ex, 1
 
 
 class _MovePool:
@@ -211,14 +241,6 @@ class _BatchWriter:
                 db.execute(update(AssetRow).where(AssetRow.id == row.id).values(status="missing"))
                 self._report.missing.append(row.path)
 
-    def touch(self, ids: list[int]) -> None:
-        with self._open() as db, db.begin():
-            for start in range(0, len(ids), 30_000):
-                chunk = ids[start : start + 30_000]
-                db.execute(
-                    update(AssetRow).where(AssetRow.id.in_(chunk)).values(last_seen=self._now)
-                )
-
     def _queue(self, op: str, payload: Any) -> None:
         self._ops.append((op, payload))
         if len(self._ops) >= self._batch_size:
@@ -276,25 +298,7 @@ class _BatchWriter:
         self._report.moved.append((old_path, found.path))
 
     def _fill(self, row: AssetRow, result: ReadResult) -> None:
-        f = result.found
-        identity = result.identity
-        overrides = dict(row.overrides or {})
-        effective = apply_overrides(identity, overrides) if overrides else identity
-        row.name = asset_name(f.path, f.is_folder)
-        row.size, row.mtime_ns = f.stat.size, f.stat.mtime_ns
-        row.device, row.inode = f.stat.device, f.stat.inode
-        row.format = result.format
-        row.status = result.status
-        row.error = result.error
-        row.identity = identity.to_json()
-        row.header_metadata = result.header_metadata
-        row.warnings = result.warnings
-        row.fingerprint = result.fingerprint
-        row.folder_hint = result.hint
-        row.search_text = search_text(row.name, effective)
-        row.last_seen = self._now
-        for key, value in effective_columns(effective).items():
-            setattr(row, key, value)
+        fill_row(row, result, self._now)
 
     def _count(self, result: ReadResult, bucket: list[str]) -> None:
         if result.error:
@@ -303,35 +307,73 @@ class _BatchWriter:
             bucket.append(result.found.path)
 
 
+def fill_row(row: AssetRow, result: ReadResult, now: float) -> None:
+    """Write what reading the file found into its row; the user's overrides stay on top."""
+    f = result.found
+    row.name = asset_name(f.path, f.is_folder)
+    row.size, row.mtime_ns = f.stat.size, f.stat.mtime_ns
+    row.device, row.inode = f.stat.device, f.stat.inode
+    row.format = result.format
+    row.status = result.status
+    row.error = result.error
+    row.identity = result.identity_json
+    row.header_metadata = result.header_metadata
+    row.warnings = result.warnings
+    row.fingerprint = result.fingerprint
+    row.folder_hint = result.hint
+    row.last_seen = now
+    columns, text = result.columns, result.search
+    if row.overrides:
+        detected = Identity.from_json(json.loads(result.identity_json))
+        effective = apply_overrides(detected, row.overrides)
+        columns, text = effective_columns(effective), search_text(row.name, effective)
+    row.search_text = text
+    for key, value in columns.items():
+        setattr(row, key, value)
+
+
 def _under(column, root: str):
     """SQL condition: ``column`` is ``root`` or a path below it (an index range, no LIKE)."""
-    root = root.rstrip(os.sep) or os.sep
+    if not os.path.isdir(root):
+        return column == root
     prefix = root if root.endswith(os.sep) else root + os.sep
-    upper = prefix[:-1] + chr(ord(os.sep) + 1)
-    return (column == root) | ((column >= prefix) & (column < upper))
+    return (column >= prefix) & (column < prefix[:-1] + chr(ord(os.sep) + 1))
 
 
-_KNOWN_COLUMNS = (
+# The columns a rescan compares for every file; ix_assets_scan_state covers them, so loading
+# 50,000 rows reads one compact index instead of rows full of identity JSON.
+_STATE_COLUMNS = (
     AssetRow.id,
     AssetRow.path,
     AssetRow.size,
     AssetRow.mtime_ns,
-    AssetRow.device,
     AssetRow.inode,
     AssetRow.status,
-    AssetRow.fingerprint,
 )
+# And what move detection needs, loaded only for vanished and missing rows.
+_KNOWN_COLUMNS = (*_STATE_COLUMNS, AssetRow.device, AssetRow.fingerprint)
 
 
-def _load_known(db: Session, roots: list[str]) -> dict[str, _Known]:
-    known: dict[str, _Known] = {}
+def _load_known(db: Session, roots: list[str]) -> dict[str, Row]:
+    """``path -> Row(id, path, size, mtime_ns, inode, status)`` for rows under ``roots``."""
+    known: dict[str, Row] = {}
+    conn = db.connection()
     for root in roots:
-        for r in db.execute(select(*_KNOWN_COLUMNS).where(_under(AssetRow.path, root))):
-            known[r.path] = _Known(*r)
+        rows = conn.execute(select(*_STATE_COLUMNS).where(_under(AssetRow.path, root))).all()
+        known.update((r.path, r) for r in rows)
     return known
 
 
+def _load_full(db: Session, ids: list[int]) -> list[_Known]:
+    rows: list[_Known] = []
+    conn = db.connection()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows += conn.execute(select(*_KNOWN_COLUMNS).where(AssetRow.id.in_(chunk))).all()
+    return rows
+
+
 def _load_missing(db: Session) -> list[_Known]:
-    return [
-        _Known(*r) for r in db.execute(select(*_KNOWN_COLUMNS).where(AssetRow.status == "missing"))
-    ]
+    return list(
+        db.connection().execute(select(*_KNOWN_COLUMNS).where(AssetRow.status == "missing"))
+    )

@@ -24,6 +24,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from pantry.catalog import jsontext
 from pantry.errors import CatalogError
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -57,7 +58,7 @@ def describe(url: str) -> str:
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url)
+        return create_engine(url, json_serializer=jsontext.dumps)
     if parsed.database and parsed.database != ":memory:":
         folder = Path(parsed.database).parent
         try:
@@ -66,7 +67,9 @@ def make_engine(url: str) -> Engine:
             raise CatalogError(
                 f"{parsed.database}: cannot create the catalog folder: {error.strerror or error}"
             ) from None
-    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    engine = create_engine(
+        url, json_serializer=jsontext.dumps, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}
+    )
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine

@@ -13,10 +13,12 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pantry import formats, identify
+from pantry.catalog.jsontext import identity_json
 from pantry.catalog.layouts import folder_hint
+from pantry.catalog.overrides import effective_columns, search_text
 from pantry.errors import UnreadableFileError
 from pantry.identify.identity import Identity
 
@@ -24,8 +26,8 @@ FINGERPRINT_SAMPLE = 64 * 1024
 DIFFUSERS_INDEX = "model_index.json"
 
 
-@dataclass(frozen=True)
-class FileStat:
+class FileStat(NamedTuple):
+    # A NamedTuple, not a dataclass: a rescan builds one per file, 50,000 of them in a blink.
     size: int
     mtime_ns: int
     device: int
@@ -37,7 +39,7 @@ class FileStat:
         return (self.size, self.mtime_ns, self.inode)
 
 
-@dataclass
+@dataclass(slots=True)
 class Found:
     path: str
     stat: FileStat
@@ -46,11 +48,17 @@ class Found:
 
 @dataclass
 class ReadResult:
-    """Everything the catalog stores about one file after reading it."""
+    """Everything the catalog stores about one file after reading it.
+
+    Small and picklable: a scan may read files in worker processes, so the identity travels
+    as its JSON text plus the few columns the catalog queries.
+    """
 
     found: Found
     format: str
-    identity: Identity
+    identity_json: str  # Identity.to_json() as RawJSON text
+    columns: dict[str, Any]  # effective_columns(identity), before user overrides
+    search: str  # search_text(name, identity)
     header_metadata: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     fingerprint: str | None = None
@@ -62,8 +70,36 @@ class ReadResult:
         return "unreadable" if self.error else "ok"
 
 
-def walk(roots: list[str], on_error: Callable[[str], None]) -> Iterator[Found]:
+@dataclass
+class Listing:
+    """What a walk found. Files keep their raw ``os.stat_result``: a rescan of 50,000 files
+    compares those directly and builds a :class:`Found` only for the few it must read."""
+
+    files: dict[str, os.stat_result] = field(default_factory=dict)
+    folders: dict[str, Found] = field(default_factory=dict)  # diffusers folders
+
+    def __len__(self) -> int:
+        return len(self.files) + len(self.folders)
+
+    def __contains__(self, path: str) -> bool:
+        return path in self.files or path in self.folders
+
+    def keys(self) -> Iterator[tuple[str, tuple[int, int, int]]]:
+        """``(path, (size, mtime_ns, inode))`` for everything listed."""
+        for path, st in self.files.items():
+            yield path, (st.st_size, st.st_mtime_ns, st.st_ino)
+        for path, found in self.folders.items():
+            yield path, found.stat.key
+
+    def found(self, path: str) -> Found:
+        if path in self.folders:
+            return self.folders[path]
+        return Found(path, _file_stat(self.files[path]))
+
+
+def walk(roots: list[str], on_error: Callable[[str], None]) -> Listing:
     """Every model file and diffusers folder under ``roots`` (a root may itself be a file)."""
+    listing = Listing()
     seen_dirs: set[tuple[int, int]] = set()
     for root in roots:
         try:
@@ -73,12 +109,12 @@ def walk(roots: list[str], on_error: Callable[[str], None]) -> Iterator[Found]:
             continue
         if not os.path.isdir(root):
             if _is_model_file(root):
-                yield Found(root, _file_stat(st))
-            continue
-        if formats.is_diffusers_folder(Path(root)):
-            yield _folder_found(root, st)
-            continue
-        yield from _walk_dir(root, st, seen_dirs, on_error)
+                listing.files[root] = st
+        elif formats.is_diffusers_folder(Path(root)):
+            listing.folders[root] = _folder_found(root, st)
+        else:
+            _walk_dir(root, st, seen_dirs, on_error, listing)
+    return listing
 
 
 def stat_path(path: str) -> Found:
@@ -110,7 +146,7 @@ def read_entry(found: Found) -> ReadResult:
     return ReadResult(
         found=found,
         format=header.format,
-        identity=identity,
+        **_identity_fields(found, identity),
         header_metadata=dict(header.metadata),
         warnings=list(header.warnings) + list(identity.warnings),
         fingerprint=_fingerprint(found),
@@ -130,8 +166,9 @@ def asset_name(path: str, is_folder: bool) -> str:
 
 
 def _walk_dir(
-    root: str, root_stat: os.stat_result, seen: set[tuple[int, int]], on_error
-) -> Iterator[Found]:
+    root: str, root_stat: os.stat_result, seen: set[tuple[int, int]], on_error, out: Listing
+) -> None:
+    files, folders = out.files, out.folders
     stack = [(root, root_stat)]
     while stack:
         folder, st = stack.pop()
@@ -148,17 +185,20 @@ def _walk_dir(
                 if entry.is_dir():
                     sub_stat = entry.stat()
                     if os.path.isfile(os.path.join(entry.path, DIFFUSERS_INDEX)):
-                        yield _folder_found(entry.path, sub_stat)
+                        folders[entry.path] = _folder_found(entry.path, sub_stat)
                     else:
                         stack.append((entry.path, sub_stat))
-                elif _is_model_file(entry.name) and entry.is_file():
-                    yield Found(entry.path, _file_stat(entry.stat()))
+                elif entry.name.lower().endswith(_MODEL_SUFFIXES) and entry.is_file():
+                    files[entry.path] = entry.stat()
             except OSError as error:  # broken symlink, permission denied, vanished meanwhile
                 on_error(f"{entry.path}: {error.strerror or error}")
 
 
+_MODEL_SUFFIXES = tuple(formats.MODEL_EXTENSIONS)
+
+
 def _is_model_file(name: str) -> bool:
-    return os.path.splitext(name)[1].lower() in formats.MODEL_EXTENSIONS
+    return name.lower().endswith(_MODEL_SUFFIXES)
 
 
 def _file_stat(st: os.stat_result) -> FileStat:
@@ -184,11 +224,19 @@ def _unreadable(found: Found, reason: str, hint: str | None) -> ReadResult:
     return ReadResult(
         found=found,
         format=guess_format(found.path, found.is_folder),
-        identity=identity,
+        **_identity_fields(found, identity),
         fingerprint=_fingerprint(found),
         hint=hint,
         error=reason,
     )
+
+
+def _identity_fields(found: Found, identity: Identity) -> dict[str, Any]:
+    return {
+        "identity_json": identity_json(identity),
+        "columns": effective_columns(identity),
+        "search": search_text(asset_name(found.path, found.is_folder), identity),
+    }
 
 
 def _fingerprint(found: Found) -> str | None:

@@ -9,6 +9,7 @@ Exit codes: 0 ok, 1 verify found changed or missing files, 2 usage or input erro
 from __future__ import annotations
 
 import functools
+import time
 from contextlib import contextmanager
 from typing import Any
 
@@ -510,20 +511,30 @@ def _human_size(size: int) -> str:
 
 @contextmanager
 def _progress(bytes_: bool):
-    """A rich progress bar on stderr; yields the ``progress(stage, done, total)`` callback."""
+    """A rich progress bar on stderr; yields the ``progress(stage, done, total)`` callback.
+
+    Refreshed from the callback rather than by rich's refresh thread: a scan forks its header
+    readers only when the process has no other threads.
+    """
     columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn()]
     if bytes_:
         columns += [DownloadColumn(binary_units=True), TransferSpeedColumn()]
     else:
         columns += [MofNCompleteColumn()]
     columns.append(TimeRemainingColumn())
-    with Progress(*columns, console=err, transient=True) as bar:
+    with Progress(*columns, console=err, transient=True, auto_refresh=False) as bar:
         tasks: dict[str, Any] = {}
+        last_refresh = 0.0
 
         def update(stage: str, done: int, total: int | None) -> None:
+            nonlocal last_refresh
             if stage not in tasks:
                 label = {"walk": "listing", "read": "reading headers", "hash": "hashing"}
                 tasks[stage] = bar.add_task(label.get(stage, stage), total=total)
             bar.update(tasks[stage], completed=done, total=total)
+            now = time.monotonic()
+            if now - last_refresh >= 0.1 or done == total:
+                last_refresh = now
+                bar.refresh()
 
         yield update

@@ -6,6 +6,24 @@ objects real Stable Diffusion checkpoints carry (PyTorch Lightning training stat
 scalars). Anything else a file imports is reported in ``Header.unsafe_globals``; whether it
 is malicious is for a person to decide, but loading it with ``torch.load(weights_only=False)``
 would run it.
+
+How this list relates to the field's references:
+
+- torch's own ``weights_only`` allowlist (``torch/_weights_only_unpickler.py``): everything
+  here that names ``torch`` or ``collections`` is on it, and so are ``_codecs.encode``,
+  ``builtins.set`` / ``bytearray`` / ``complex``.
+- picklescan's "safe" table (OrderedDict, the storage classes, ``_rebuild_tensor_v2``,
+  ``numpy.dtype`` / ``ndarray`` / ``_reconstruct``) is a subset of this one. What picklescan
+  leaves unlisted it calls "suspicious"; pantry has no middle grade, so unlisted is unsafe.
+  No name on picklescan's dangerous table is allowed here.
+- AUTOMATIC1111's safe unpickler (``modules/safe.py``) also admits ``numpy...scalar``,
+  ``torch.nn.modules.container.ParameterDict`` (textual inversion embeddings from the
+  original textual_inversion code keep their vectors in one) and PyTorch Lightning's
+  ``ModelCheckpoint`` (the SD 1.x release checkpoints pickle it as a dict key): so does pantry,
+  since a checkpoint every user has must not read as a threat.
+- Whole ``torch.nn`` modules (``Sequential``, ``Linear``, …) stay unsafe although torch's
+  classes are harmless to build: such a file needs ``weights_only=False`` and usually names
+  classes from the trainer's own code too.
 """
 
 from __future__ import annotations
@@ -67,9 +85,41 @@ TENSOR_REBUILDERS = frozenset(
         "torch._utils._rebuild_parameter",
         "torch._utils._rebuild_parameter_with_state",
         "torch._utils._rebuild_meta_tensor_no_storage",
+        "torch._utils._rebuild_qtensor",
+        "torch._utils._rebuild_sparse_tensor",
+        "torch._utils._rebuild_wrapper_subclass",
+        "torch._utils._rebuild_device_tensor_from_numpy",
+        "torch._utils._rebuild_device_tensor_from_cpu_tensor",
+        # Old name of _rebuild_device_tensor_from_numpy (tensors saved from TPUs).
+        "torch._utils._rebuild_xla_tensor",
         "torch._tensor._rebuild_from_type_v2",
     }
 )
+
+# numpy's pickled forms: np.dtype("f4"), arrays through _reconstruct + BUILD, and scalars
+# (np.int64(840000) pickles as scalar(dtype("i8"), raw bytes)). numpy 2 moved numpy.core to
+# numpy._core; old files carry the old name.
+NUMPY_DTYPE_GLOBALS = frozenset({"numpy.dtype"})
+NUMPY_ARRAY_GLOBALS = frozenset(
+    {"numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct"}
+)
+NUMPY_SCALAR_GLOBALS = frozenset({"numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar"})
+
+# numpy type code -> (struct format of one value, safetensors dtype name).
+NUMPY_DTYPES: dict[str, tuple[str, str]] = {
+    "b1": ("?", "BOOL"),
+    "u1": ("B", "U8"),
+    "i1": ("b", "I8"),
+    "u2": ("H", "U16"),
+    "i2": ("h", "I16"),
+    "u4": ("I", "U32"),
+    "i4": ("i", "I32"),
+    "u8": ("Q", "U64"),
+    "i8": ("q", "I64"),
+    "f2": ("e", "F16"),
+    "f4": ("f", "F32"),
+    "f8": ("d", "F64"),
+}
 
 SAFE_GLOBALS = frozenset(
     {
@@ -86,7 +136,16 @@ SAFE_GLOBALS = frozenset(
         "torch.nn.parameter.Parameter",
         "torch.serialization._get_layout",
         "torch.strided",
+        "torch.sparse_coo",
+        "torch.sparse_csr",
+        # Quantized tensors name their scheme.
+        "torch.per_tensor_affine",
+        "torch.per_tensor_symmetric",
+        "torch.per_channel_affine",
+        "torch.per_channel_symmetric",
+        "torch.per_channel_affine_float_qparams",
         "collections.OrderedDict",
+        "collections.Counter",
         # Protocol 2 pickles store bytes through _codecs.encode; sets and slices are plain data.
         # (Python 2 names such as __builtin__.set are mapped to these before the check.)
         "_codecs.encode",
@@ -96,14 +155,17 @@ SAFE_GLOBALS = frozenset(
         "builtins.bytearray",
         "builtins.complex",
         # numpy arrays and scalars: old checkpoints keep e.g. the best score as a numpy scalar.
-        "numpy.dtype",
         "numpy.ndarray",
-        "numpy.core.multiarray.scalar",
-        "numpy.core.multiarray._reconstruct",
-        "numpy._core.multiarray.scalar",
-        "numpy._core.multiarray._reconstruct",
-        # The original SD 1.x checkpoints carry PyTorch Lightning's checkpoint callback state;
-        # rebuilding it sets attributes on an instance and runs no file-supplied code.
+        *NUMPY_DTYPE_GLOBALS,
+        *NUMPY_ARRAY_GLOBALS,
+        *NUMPY_SCALAR_GLOBALS,
+        # The original SD 1.x checkpoints carry PyTorch Lightning's checkpoint callback state
+        # (the class as a dict key, or an instance); rebuilding it sets attributes and runs
+        # no file-supplied code. Lightning 2 moved the module under lightning.pytorch.
+        "pytorch_lightning.callbacks.model_checkpoint",
         "pytorch_lightning.callbacks.model_checkpoint.ModelCheckpoint",
+        "lightning.pytorch.callbacks.model_checkpoint.ModelCheckpoint",
+        # A container of tensors: the original textual_inversion code saves embeddings in one.
+        "torch.nn.modules.container.ParameterDict",
     }
 )

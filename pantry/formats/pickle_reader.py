@@ -23,6 +23,8 @@ Top-level plain values (``global_step``, ``name``, ``layer_structure``, …) go 
 from __future__ import annotations
 
 import _compat_pickle
+import io
+import itertools
 import math
 import os
 import pickletools
@@ -36,6 +38,10 @@ from pantry.errors import PickleFormatError, UnreadableFileError
 from pantry.formats._files import os_error_reason
 from pantry.formats.header import Header, TensorInfo
 from pantry.formats.pickle_globals import (
+    NUMPY_ARRAY_GLOBALS,
+    NUMPY_DTYPE_GLOBALS,
+    NUMPY_DTYPES,
+    NUMPY_SCALAR_GLOBALS,
     SAFE_GLOBALS,
     STORAGE_DTYPES,
     TENSOR_REBUILDERS,
@@ -49,6 +55,8 @@ MAX_PICKLE_BYTES = 256 * 1024 * 1024
 # Shared references can make a small pickle describe an exponentially large tree.
 MAX_FLATTEN_NODES = 2_000_000
 MAX_DEPTH = 64
+# Pickles in a zip besides data.pkl (TorchScript's constants.pkl, hand-made extras).
+MAX_EXTRA_PICKLES = 64
 # Extras are for showing: short strings and small containers of plain values only.
 MAX_EXTRA_STRING = 1000
 MAX_EXTRA_ITEMS = 100
@@ -68,17 +76,23 @@ _ZIP_ERRORS = (
 def read_pickle_header(path: str | Path) -> Header:
     """List the tensors and imported globals of a torch checkpoint without running it."""
     path = Path(path)
+    walker = _Walker(path)
     try:
         with open(path, "rb") as f:
             file_size = os.fstat(f.fileno()).st_size
-            if f.read(2) == b"PK":
-                f.seek(0)
-                walker, root = _walk_zip(path, f)
+            if f.read(4) == b"PK\x03\x04":  # torch.load's own test for its zip format
+                root, notes = _walk_zip(path, f, walker)
             else:
                 f.seek(0)
-                walker, root = _walk_plain(path, f, file_size)
+                root, notes = _walk_plain(path, f, file_size, walker)
     except OSError as error:
         raise UnreadableFileError(path, os_error_reason(error)) from None
+    except PickleFormatError as error:
+        # An unpickler imports and calls as it goes: a fault after a dangerous import comes too
+        # late to protect anyone, so such a file is reported as unsafe, not merely unreadable.
+        if not walker.unsafe:
+            raise
+        root, notes = None, [error.reason]
     tensors, extras, warnings = _collect(root)
     return Header(
         path=path,
@@ -86,46 +100,94 @@ def read_pickle_header(path: str | Path) -> Header:
         file_size=file_size,
         tensors=tensors,
         pickle_globals=list(walker.globals),
-        unsafe_globals=[name for name in walker.globals if name not in SAFE_GLOBALS],
+        unsafe_globals=walker.unsafe,
         extras=extras,
-        warnings=warnings,
+        warnings=notes + warnings,
     )
 
 
 # --- containers -------------------------------------------------------------------------------
 
 
-def _walk_zip(path: Path, f: IO[bytes]) -> tuple[_Walker, object]:
+def _walk_zip(path: Path, f: IO[bytes], walker: _Walker) -> tuple[object, list[str]]:
+    notes: list[str] = []
     try:
         with zipfile.ZipFile(f) as archive:
-            entry = _find_data_pickle(path, archive)
-            if entry.file_size > MAX_PICKLE_BYTES:
-                raise PickleFormatError(path, f"data.pkl is {entry.file_size} bytes: too large")
-            with archive.open(entry) as stream:
-                walker = _Walker(path)
-                return walker, walker.run(_BoundedReader(stream, entry.file_size))
+            main, others = _pickle_members(path, archive)
+            root = walker.run(_member_stream(path, f, main))
+            if len(others) > MAX_EXTRA_PICKLES:
+                notes.append(f"only {MAX_EXTRA_PICKLES} of {len(others)} other pickles scanned")
+            for entry in others[:MAX_EXTRA_PICKLES]:
+                # torch.load reads only data.pkl, but other loaders (torch.jit, pickle.load
+                # on an extracted member) read the rest: their imports count too.
+                try:
+                    walker.run(_member_stream(path, f, entry))
+                except PickleFormatError as error:
+                    notes.append(f"{entry.filename}: {error.reason}")
+            return root, notes
     except _ZIP_ERRORS as error:
         raise PickleFormatError(path, f"broken zip archive: {_one_line(error)}") from None
 
 
-def _find_data_pickle(path: Path, archive: zipfile.ZipFile) -> zipfile.ZipInfo:
-    # torch names the folder after the file it first saved to; any name is valid.
-    entries = [i for i in archive.infolist() if i.filename.endswith("/data.pkl")]
-    entries = [i for i in entries if i.filename.count("/") == 1]
-    if not entries:
+def _pickle_members(
+    path: Path, archive: zipfile.ZipFile
+) -> tuple[zipfile.ZipInfo, list[zipfile.ZipInfo]]:
+    """The data pickle torch.load would read, and every other pickle in the archive."""
+    infos = archive.infolist()
+    pickles = [i for i in infos if i.filename.endswith(".pkl")]
+    # torch takes the folder of the archive's first entry; any folder name is valid.
+    folder = infos[0].filename.partition("/")[0] if infos else ""
+    candidates = [i for i in pickles if i.filename == f"{folder}/data.pkl"]
+    candidates = candidates or [
+        i for i in pickles if i.filename.endswith("/data.pkl") and i.filename.count("/") == 1
+    ]
+    if not candidates:
         raise PickleFormatError(path, "zip archive without data.pkl: not a torch checkpoint")
-    return entries[0]
+    return candidates[0], [i for i in pickles if i is not candidates[0]]
 
 
-def _walk_plain(path: Path, f: IO[bytes], file_size: int) -> tuple[_Walker, object]:
+_LOCAL_HEADER = struct.Struct("<4s5H3L2H")
+
+
+def _member_stream(path: Path, f: IO[bytes], entry: zipfile.ZipInfo) -> _BoundedReader:
+    """One member's bytes, read the lenient way torch's zip reader (miniz) reads them.
+
+    ``zipfile.ZipFile.open`` refuses a member whose local header names another file or whose
+    CRC does not match; torch loads such files anyway, so a hostile pickle could hide behind
+    those faults (the "encrypted" flag is ignored too, for loaders that ignore it). The central
+    directory still comes from ``zipfile``; only this member read is by hand.
+    """
+    if entry.file_size > MAX_PICKLE_BYTES:
+        raise PickleFormatError(path, f"{entry.filename} is {entry.file_size} bytes: too large")
+    f.seek(entry.header_offset)
+    fields = _LOCAL_HEADER.unpack(f.read(_LOCAL_HEADER.size))
+    if fields[0] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"no local header for {entry.filename}")
+    f.seek(entry.header_offset + _LOCAL_HEADER.size + fields[-2] + fields[-1])
+    raw = f.read(min(entry.compress_size, MAX_PICKLE_BYTES))
+    if entry.compress_type == zipfile.ZIP_DEFLATED:
+        raw = zlib.decompressobj(-15).decompress(raw, MAX_PICKLE_BYTES)
+    elif entry.compress_type != zipfile.ZIP_STORED:
+        raise NotImplementedError(f"{entry.filename} uses compression method {entry.compress_type}")
+    return _BoundedReader(io.BytesIO(raw), len(raw))
+
+
+def _walk_plain(
+    path: Path, f: IO[bytes], file_size: int, walker: _Walker
+) -> tuple[object, list[str]]:
     stream = _BoundedReader(f, min(file_size, MAX_PICKLE_BYTES))
-    walker = _Walker(path)
     first = walker.run(stream)
     if type(first) is not int or first != LEGACY_MAGIC:
-        return walker, first
+        return first, []
     walker.run(stream)  # protocol version
     walker.run(stream)  # system info (byte order, type sizes)
-    return walker, walker.run(stream)
+    root = walker.run(stream)
+    # torch.load unpickles a fifth pickle, the list of storage keys, before the raw storages.
+    try:
+        walker.run(stream)
+    except PickleFormatError as error:
+        return root, [f"storage key list: {error.reason}"]
+    return root, []
 
 
 class _BoundedReader:
@@ -177,12 +239,37 @@ class _Storage:
 
 
 class _Opaque:
-    """Whatever a call to a non-tensor callable would have built."""
+    """Whatever a call to a non-tensor callable would have built.
 
-    __slots__ = ("name",)
+    ``state`` is what BUILD would have handed to ``__setstate__``: for a pickled
+    ``torch.nn.Module`` it holds ``_parameters``, ``_buffers`` and ``_modules``.
+    """
+
+    __slots__ = ("name", "state")
 
     def __init__(self, name: str):
         self.name = name
+        self.state: object = None
+
+
+class _NumpyDtype:
+    """``numpy.dtype(code)``: a type code such as ``"f4"``; BUILD adds the byte order."""
+
+    __slots__ = ("code", "order")
+
+    def __init__(self, code: str):
+        self.code = code
+        self.order = "<"
+
+
+class _NumpyArray:
+    """``numpy.core.multiarray._reconstruct``: BUILD fills in shape and dtype."""
+
+    __slots__ = ("dtype", "shape")
+
+    def __init__(self) -> None:
+        self.shape: tuple | None = None
+        self.dtype: _NumpyDtype | None = None
 
 
 class _Malformed(Exception):
@@ -207,6 +294,10 @@ class _Walker:
         self.path = path
         self.globals: dict[str, None] = {}
 
+    @property
+    def unsafe(self) -> list[str]:
+        return [name for name in self.globals if name not in SAFE_GLOBALS]
+
     def run(self, stream: _BoundedReader) -> object:
         position = 0
         try:
@@ -229,7 +320,8 @@ class _Walker:
                 module, name = _python3_name(module, name)
             full = f"{module}.{name}"
         else:
-            full = f"{module!r}.{name!r}"
+            # Built at load time (e.g. by a call): no reader can tell what it will import.
+            full = f"{_describe(module)}.{_describe(name)}"
         if len(full) > 200 or not full.isprintable():
             full = ascii(full[:200])
         self.globals[full] = None
@@ -361,8 +453,9 @@ class _Machine:
             self.pop()
             self.stack.append(_Opaque(_name_of(self.pop())))
         elif op == "BUILD":
-            self.pop()  # object state: applying it would run __setstate__
-            self.top()
+            # Never applied (that would run __setstate__); kept for what it says.
+            state = self.pop()
+            _build(self.top(), state)
         elif op == "PERSID":
             stack.append(_Opaque("persistent id"))
         elif op == "BINPERSID":
@@ -389,13 +482,49 @@ def _call(func: object, args: object) -> object:
         return _rebuild_tensor(name, args) or _Opaque(name)
     if name == "collections.OrderedDict":
         return {}
+    if name == "collections.Counter":
+        return dict(args[0]) if args and isinstance(args[0], dict) else {}
     if name == "torch.Size" and args and isinstance(args[0], tuple | list):
         return tuple(args[0])
     if name in ("builtins.set", "builtins.frozenset") and args:
         return list(args[0]) if isinstance(args[0], list | tuple) else []
     if name == "_codecs.encode" and args and isinstance(args[0], str):
         return args[0].encode("latin-1", errors="replace")
+    if name in NUMPY_DTYPE_GLOBALS and args and isinstance(args[0], str):
+        return _NumpyDtype(args[0])
+    if name in NUMPY_ARRAY_GLOBALS:
+        return _NumpyArray()
+    if name in NUMPY_SCALAR_GLOBALS and len(args) == 2:
+        return _numpy_scalar(*args)
     return _Opaque(name)
+
+
+def _build(target: object, state: object) -> None:
+    """Record what BUILD would set on ``target``, for the objects pantry reads."""
+    if isinstance(target, _Opaque):
+        # (dict state, slot state) from objects with __slots__; the dict is what matters.
+        if isinstance(state, tuple) and len(state) == 2 and isinstance(state[0], dict):
+            state = state[0]
+        target.state = state
+    elif isinstance(target, _NumpyDtype) and isinstance(state, tuple) and len(state) > 1:
+        if state[1] in ("<", ">", "|", "="):
+            target.order = state[1]
+    elif isinstance(target, _NumpyArray) and isinstance(state, tuple) and len(state) >= 3:
+        # ndarray.__setstate__((version, shape, dtype, is_fortran, raw data))
+        shape, dtype = state[1], state[2]
+        if isinstance(shape, tuple) and isinstance(dtype, _NumpyDtype):
+            target.shape, target.dtype = shape, dtype
+
+
+def _numpy_scalar(dtype: object, raw: object) -> object:
+    # numpy.core.multiarray.scalar(dtype, bytes): e.g. a global_step saved as numpy.int64.
+    if not isinstance(dtype, _NumpyDtype) or not isinstance(raw, bytes):
+        return _Opaque("numpy scalar")
+    known = NUMPY_DTYPES.get(dtype.code)
+    order = ">" if dtype.order == ">" else "<"
+    if known is None or len(raw) != struct.calcsize(order + known[0]):
+        return _Opaque("numpy scalar")
+    return struct.unpack(order + known[0], raw)[0]
 
 
 def _rebuild_tensor(name: str, args: tuple) -> TensorInfo | None:
@@ -407,21 +536,54 @@ def _rebuild_tensor(name: str, args: tuple) -> TensorInfo | None:
             inner = _call(args[0], args[2])
             return inner if isinstance(inner, TensorInfo) else None
         return None
-    if short == "_rebuild_meta_tensor_no_storage":
-        dtype = _torch_dtype(args[0]) if args else None
-        shape = args[1] if len(args) > 1 else None
-    else:  # _rebuild_tensor, _v2, _v3: (storage, offset, size, stride, ...[, dtype at 6])
+    if short in ("_rebuild_device_tensor_from_numpy", "_rebuild_xla_tensor"):
+        # (numpy array, torch dtype, device, requires_grad)
+        data = args[0] if args else None
+        if not isinstance(data, _NumpyArray) or data.dtype is None:
+            return None
+        known = NUMPY_DTYPES.get(data.dtype.code)
+        dtype = _torch_dtype(args[1]) if len(args) > 1 else None
+        dtype = dtype or (known[1] if known else None)
+        shape = data.shape
+    elif short == "_rebuild_device_tensor_from_cpu_tensor":
+        # (cpu tensor, torch dtype, device, requires_grad)
+        data = args[0] if args else None
+        if not isinstance(data, TensorInfo):
+            return None
+        dtype = (_torch_dtype(args[1]) if len(args) > 1 else None) or data.dtype
+        shape = data.shape
+    elif short == "_rebuild_sparse_tensor":
+        return _sparse_tensor(args[1] if len(args) > 1 else None)
+    elif short in ("_rebuild_meta_tensor_no_storage", "_rebuild_wrapper_subclass"):
+        # (dtype, size, ...) and (subclass, dtype, size, ...)
+        at = 1 if short == "_rebuild_wrapper_subclass" else 0
+        dtype = _torch_dtype(args[at]) if len(args) > at else None
+        shape = args[at + 1] if len(args) > at + 1 else None
+    else:  # _rebuild_tensor, _v2, _v3, _qtensor: (storage, offset, size, stride, ...[, dtype at 6])
         storage = args[0] if args else None
         if not isinstance(storage, _Storage) or len(args) < 3:
             return None
         dtype = _torch_dtype(args[6]) if short == "_rebuild_tensor_v3" and len(args) > 6 else None
         dtype = dtype or storage.dtype
         shape = args[2]
-    if dtype is None or not isinstance(shape, tuple):
-        return None
-    if not all(type(d) is int and 0 <= d < 2**63 for d in shape):
+    if dtype is None or not _is_shape(shape):
         return None
     return TensorInfo(dtype, shape)
+
+
+def _sparse_tensor(data: object) -> TensorInfo | None:
+    # COO: (indices, values, size, ...); compressed layouts: (..., values, size): the values
+    # tensor stands right before the dense size.
+    if not isinstance(data, tuple):
+        return None
+    for values, size in itertools.pairwise(data):
+        if isinstance(values, TensorInfo) and _is_shape(size):
+            return TensorInfo(values.dtype, size)
+    return None
+
+
+def _is_shape(value: object) -> bool:
+    return isinstance(value, tuple) and all(type(d) is int and 0 <= d < 2**63 for d in value)
 
 
 def _persistent(pid: object) -> object:
@@ -445,8 +607,14 @@ def _python3_name(module: str, name: str) -> tuple[str, str]:
     return _compat_pickle.IMPORT_MAPPING.get(module, module), name
 
 
+def _describe(value: object) -> str:
+    return value if isinstance(value, str) else f"<{_name_of(value)}>"
+
+
 def _name_of(value: object) -> str:
-    return value.name if isinstance(value, _Global | _Opaque) else "object"
+    if isinstance(value, _Global | _Opaque):
+        return value.name
+    return type(value).__name__ if isinstance(value, int | float | str | bytes) else "object"
 
 
 def _hashable(key: object) -> object:
@@ -484,15 +652,17 @@ def _collect(root: object) -> tuple[dict[str, TensorInfo], dict[str, object], li
                 extras[segment] = plain
     elif isinstance(root, TensorInfo):
         tensors = {"tensor": root}
-    elif isinstance(root, list | tuple):
+    elif isinstance(root, list | tuple) or _module_children(root) is not None:
         tensors = _flatten(root, warnings)
+    elif root is None:
+        tensors = {}
     else:
         tensors = {}
         warnings.append(f"the pickle holds a {_name_of(root)} object, not a dict of tensors")
     return tensors, extras, warnings
 
 
-def _flatten(root: dict | list | tuple, warnings: list[str]) -> dict[str, TensorInfo]:
+def _flatten(root: object, warnings: list[str]) -> dict[str, TensorInfo]:
     tensors: dict[str, TensorInfo] = {}
     budget = MAX_FLATTEN_NODES
     todo: list[tuple[str, object, int]] = [("", root, 0)]
@@ -504,20 +674,38 @@ def _flatten(root: dict | list | tuple, warnings: list[str]) -> dict[str, Tensor
         if depth >= MAX_DEPTH:
             continue
         if isinstance(node, dict):
-            children = node.items()
+            children = list(node.items())
         elif isinstance(node, list | tuple):
-            children = enumerate(node)
+            children = list(enumerate(node))
+        elif (module_children := _module_children(node)) is not None:
+            children = module_children
         else:
             continue
-        budget -= len(node)
+        budget -= len(children)
         if budget < 0:
             warnings.append("the pickle's structure is too large or self-referential; cut short")
             break
-        for key, child in reversed(list(children)):
+        for key, child in reversed(children):
             segment = _segment(key)
-            if segment is not None and isinstance(child, TensorInfo | dict | list | tuple):
+            if segment is not None and isinstance(child, _CONTAINERS):
                 todo.append((f"{prefix}.{segment}" if prefix else segment, child, depth + 1))
     return tensors
+
+
+_CONTAINERS = (TensorInfo, dict, list, tuple, _Opaque)
+
+
+def _module_children(node: object) -> list[tuple[object, object]] | None:
+    """A pickled ``torch.nn.Module``'s entries, named as its ``state_dict()`` would name them."""
+    state = node.state if isinstance(node, _Opaque) else None
+    if not isinstance(state, dict) or not isinstance(state.get("_parameters"), dict):
+        return None
+    children: list[tuple[object, object]] = []
+    for part in ("_parameters", "_buffers", "_modules"):
+        entries = state.get(part)
+        if isinstance(entries, dict):
+            children.extend(entries.items())
+    return children
 
 
 def _segment(key: object) -> str | None:

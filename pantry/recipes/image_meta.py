@@ -1,8 +1,9 @@
 """Read the generation parameters (infotext) that image writers embed in PNG/JPEG/WEBP files.
 
 Where A1111 and its forks put it: PNG text chunk ``parameters`` (tEXt, zTXt or iTXt); JPEG
-and WEBP: EXIF ``UserComment``. NovelAI PNGs carry JSON in ``Comment``, which is turned into
-infotext the way A1111 does it. Pillow reads the containers.
+and WEBP: EXIF ``UserComment``. Fooocus and SwarmUI put JSON there instead; InvokeAI writes
+``invokeai_metadata`` (``sd-metadata`` before 3.0); NovelAI writes JSON in ``Comment``. Those
+are turned into A1111 infotext (``json_meta`` maps the keys). Pillow reads the containers.
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 from pantry.errors import RecipeError
+from pantry.recipes.infotext import format_infotext
+from pantry.recipes.json_meta import novelai_parts, parts_from_json
 
 EXIF_IFD = 0x8769
 EXIF_USER_COMMENT = 0x9286
 # EXIF UserComment starts with an 8-byte character-code field.
 USER_COMMENT_CODES = {b"UNICODE\0": "utf-16", b"ASCII\0\0\0": "ascii", b"\0" * 8: "utf-8"}
 COMFY_KEYS = ("prompt", "workflow")
+INVOKEAI_KEYS = ("invokeai_metadata", "sd-metadata")
 
 
 def read_png_infotext(path: str | Path) -> str:
@@ -33,23 +37,25 @@ def read_png_infotext(path: str | Path) -> str:
             texts = dict(getattr(image, "text", {}) or {})
             info = dict(image.info)
             user_comment = _exif_user_comment(image)
+            size = image.size
     except FileNotFoundError:
         raise RecipeError(path, "no such file") from None
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
         raise RecipeError(path, f"not a readable image ({exc.__class__.__name__})") from None
 
-    for source in (texts, info):
-        value = source.get("parameters")
+    chunks = {**info, **texts}
+    for value in (chunks.get("parameters"), user_comment):
         if isinstance(value, bytes):
             value = value.decode("utf-8", "replace")
         if isinstance(value, str) and value.strip():
-            return value
-    if user_comment and user_comment.strip():
-        return user_comment
-    novelai = _novelai_infotext(texts or info)
+            return _from_json(value) or value
+    for key in INVOKEAI_KEYS:
+        if isinstance(chunks.get(key), str) and (text := _from_json(chunks[key])):
+            return text
+    novelai = _novelai_infotext(chunks, size)
     if novelai:
         return novelai
-    if any(key in (texts or info) for key in COMFY_KEYS):
+    if any(key in chunks for key in COMFY_KEYS):
         raise RecipeError(
             path, "carries a ComfyUI workflow but no A1111 'parameters' text; not supported yet"
         )
@@ -81,7 +87,18 @@ def _exif_user_comment(image: Image.Image) -> str | None:
     return decode_user_comment(raw).rstrip("\0") if raw else None
 
 
-def _novelai_infotext(texts: dict) -> str | None:
+def _from_json(text: str) -> str | None:
+    """JSON metadata of a known writer as infotext; None for anything else."""
+    if not text.lstrip().startswith("{"):
+        return None
+    try:
+        parts = parts_from_json(json.loads(text))
+    except json.JSONDecodeError:
+        return None
+    return format_infotext(*parts) if parts else None
+
+
+def _novelai_infotext(texts: dict, size: tuple[int, int]) -> str | None:
     """NovelAI's JSON ``Comment`` in A1111's infotext form (what A1111 does on paste)."""
     if texts.get("Software") != "NovelAI" or "Comment" not in texts:
         return None
@@ -89,17 +106,6 @@ def _novelai_infotext(texts: dict) -> str | None:
         comment = json.loads(texts["Comment"])
     except (TypeError, json.JSONDecodeError):
         return None
-    prompt = texts.get("Description") or comment.get("prompt", "")
-    sampler = {"k_euler_ancestral": "Euler a", "k_euler": "Euler"}.get(
-        comment.get("sampler", ""), comment.get("sampler", "Euler a")
-    )
-    params = [
-        f"Steps: {comment.get('steps', 28)}",
-        f"Sampler: {sampler}",
-        f"CFG scale: {comment.get('scale', 5)}",
-        f"Seed: {comment.get('seed', -1)}",
-        f"Size: {comment.get('width', 512)}x{comment.get('height', 512)}",
-        "Clip skip: 2",
-        "ENSD: 31337",
-    ]
-    return f"{prompt}\nNegative prompt: {comment.get('uc', '')}\n" + ", ".join(params)
+    if not isinstance(comment, dict):
+        return None
+    return format_infotext(*novelai_parts(comment, texts.get("Description"), size))

@@ -5,12 +5,15 @@ parameters when the parameter regex finds at least 3 ``Key: value`` pairs in it;
 it are the prompt, then the negative prompt from the line starting ``Negative prompt:``.
 Quoted values are JSON strings. On top of that it copes with what other writers produce:
 CRLF, a BOM, trailing text after the parameter line, combined sampler names
-("DPM++ 2M Karras"), ComfyUI sampler names.
+("DPM++ 2M Karras"), ComfyUI and InvokeAI sampler names, unquoted JSON values (Civitai's
+``Hashes: {...}``), Forge's ``Module N`` VAE/text encoders, SD.Next's ``LoRA hashes``, and the
+JSON metadata of Fooocus, SwarmUI, InvokeAI and NovelAI (see ``json_meta``).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,15 +21,42 @@ from typing import Any
 
 from pantry.catalog.asset import HASH_ADDNET, HASH_SHA256
 from pantry.errors import PantryError, RecipeError
-from pantry.recipes.model import Recipe, ResolvedRecipe
-from pantry.recipes.prompt import drop_model_extension
-from pantry.recipes.samplers import schedule_label, scheduler_from_label, split_sampler
+from pantry.recipes.json_meta import is_comfy_graph, parts_from_json
+from pantry.recipes.model import LoraSpec, Recipe, ResolvedRecipe
+from pantry.recipes.prompt import drop_model_extension, prompt_loras
+from pantry.recipes.samplers import (
+    default_schedule,
+    schedule_label,
+    scheduler_from_label,
+    split_sampler,
+)
 
 # A1111's parameter regex (modules/infotext_utils.py), and its "WxH" size regex.
 PARAM_RE = re.compile(r"""\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)""")
-SIZE_RE = re.compile(r"^(\d+)x(\d+)$")
+SIZE_RE = re.compile(r"^(\d+)\s*[x×*]\s*(\d+)$")  # A1111 writes "512x768"; others add spaces
+KEY_RE = re.compile(r"\w[\w \-/]+")  # what PARAM_RE accepts as a key
 NEGATIVE_PREFIX = "Negative prompt:"
 MIN_PARAMS = 3  # fewer pairs on the last line: A1111 reads it as prompt text
+# Unquoted JSON values (Civitai "Hashes: {...}", "Civitai resources: [...]") and what must
+# follow one for it to be the whole value.
+JSON_STARTS = ("{", "[")
+JSON_END_RE = re.compile(r"\s*(?:,|$)")
+# "Model: name [hash]" as some writers (and A1111's own "Hires checkpoint") put it
+MODEL_WITH_HASH_RE = re.compile(r"^(.*?)\s*\[([0-9a-fA-F]{8,64})\]$")
+# VAE values that name no file: the checkpoint's own VAE (Forge, Fooocus) or SD.Next's TAESD
+NO_VAE_VALUES = {"", "automatic", "none", "default (model)", "baked vae", "taesd", "built-in"}
+# Forge "Module N" values that are VAEs rather than text encoders ("ae" is Flux's VAE file).
+VAE_MODULE_RE = re.compile(r"(^|[^a-z0-9])(vae|ae)([^a-z0-9]|$)")
+# Civitai's "Hashes" JSON keys: "model", "vae", "lora:NAME", "embed:NAME" -> infotext keys.
+HASHES_SINGLE = {"model": "Model hash", "vae": "VAE hash"}
+HASHES_PREFIXED = {
+    "lora": "Lora hashes",
+    "lyco": "Lora hashes",
+    "embed": "TI hashes",
+    "embedding": "TI hashes",
+    "ti": "TI hashes",
+}
+OLD_HIRES_PIXELS = 512 * 512  # A1111 < 1.0 picked the first pass size from this area
 
 # Keys that become Recipe fields; every other key is kept in Recipe.extra as written.
 FIELD_KEYS = {
@@ -43,7 +73,6 @@ FIELD_KEYS = {
 }
 # Where the writer puts the recipe fields, in A1111's order; extra keys follow, "Version" last.
 LEADING_KEYS = ("Steps", "Sampler", "Schedule type", "CFG scale", "Seed", "Size")
-MODEL_KEYS = ("Model hash", "Model", "VAE hash", "VAE")
 TRAILING_KEYS = ("Version", "User")
 TRAILING_TEXT_KEY = "Trailing text"  # lines some writers put after the parameter line
 
@@ -90,11 +119,17 @@ class InfotextHashes:
 def read_infotext(text: str, source: str | Path | None = None) -> tuple[str, str, dict[str, str]]:
     """Split infotext into (prompt, negative prompt, raw parameters), as A1111 reads it.
 
-    Raises ``RecipeError`` (naming ``source``) when the text is empty or has no parameter line.
+    JSON metadata (Fooocus, SwarmUI, InvokeAI, NovelAI) is accepted too and mapped onto
+    A1111's keys. Raises ``RecipeError`` (naming ``source``) when the text is empty, has no
+    parameter line, or is JSON that carries no generation parameters (a ComfyUI graph).
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff").strip()
     if not text:
         raise RecipeError(source, "the infotext is empty")
+    if text.startswith("{"):
+        parts = _json_parts(text, source)
+        if parts is not None:
+            return parts
     lines = text.split("\n")
     index = _parameter_line_index(lines)
     if index is None:
@@ -140,6 +175,8 @@ def write_infotext(recipe: Recipe, hashes: InfotextHashes | None = None) -> str:
     if tags:
         prompt = (prompt + (", " if prompt.strip() else "") + ", ".join(tags)).strip()
 
+    model_hash = hashes.model or recipe.extra.get("Model hash")
+    vae_hash = hashes.vae or recipe.extra.get("VAE hash")
     params: dict[str, Any] = {
         "Steps": recipe.steps,
         "Sampler": recipe.sampler,
@@ -147,13 +184,25 @@ def write_infotext(recipe: Recipe, hashes: InfotextHashes | None = None) -> str:
         "CFG scale": _num(recipe.cfg_scale),
         "Seed": recipe.seed,
         "Size": f"{recipe.width}x{recipe.height}",
-        "Model hash": hashes.model or recipe.extra.get("Model hash"),
-        "Model": hashes.model_name or _model_name(recipe.checkpoint),
-        "VAE hash": hashes.vae or recipe.extra.get("VAE hash"),
-        "VAE": hashes.vae_name or recipe.vae,
+        "Model hash": model_hash,
+        "Model": hashes.model_name or _written_name(recipe.checkpoint, recipe.extra.get("Model")),
+        "VAE hash": vae_hash,
+        "VAE": hashes.vae_name or _written_name(recipe.vae, recipe.extra.get("VAE")),
         "Clip skip": recipe.clip_skip if recipe.clip_skip and recipe.clip_skip > 1 else None,
     }
-    extra = {k: v for k, v in recipe.extra.items() if k not in params and k != TRAILING_TEXT_KEY}
+    if params["Model"] == model_hash:
+        params["Model"] = None  # the recipe names the checkpoint by the infotext's hash
+    if recipe.vae and (recipe.vae == vae_hash or recipe.vae in _forge_modules(recipe.extra)):
+        params["VAE"] = None  # named by hash or by a Forge module: Forge reads "VAE" instead
+    extra: dict[str, Any] = {}
+    for key, value in recipe.extra.items():
+        if key == TRAILING_TEXT_KEY:
+            continue
+        if key in params:
+            if params[key] is None:  # e.g. "VAE: Automatic", kept when no VAE file is named
+                params[key] = value
+            continue
+        extra[_key(key)] = value
     if hashes.loras:
         extra["Lora hashes"] = _name_hashes(hashes.loras)
     if hashes.embeddings:
@@ -162,10 +211,16 @@ def write_infotext(recipe: Recipe, hashes: InfotextHashes | None = None) -> str:
     params.update(extra)
     params.update(last)
 
+    return format_infotext(prompt, recipe.negative_prompt, params)
+
+
+def format_infotext(prompt: str, negative_prompt: str, params: dict[str, Any]) -> str:
+    """Infotext from its parts, as A1111 writes it: empty values left out, values quoted
+    where A1111's reader needs it, no negative-prompt line when there is none."""
     line = ", ".join(_pair(k, v) for k, v in params.items() if v is not None and v != "")
     parts = [prompt]
-    if recipe.negative_prompt:
-        parts.append(f"{NEGATIVE_PREFIX} {recipe.negative_prompt}")
+    if negative_prompt:
+        parts.append(f"{NEGATIVE_PREFIX} {negative_prompt}")
     parts.append(line)
     return "\n".join(parts)
 
@@ -193,21 +248,63 @@ def hashes_from_resolved(resolved: ResolvedRecipe) -> InfotextHashes:
 # --- reading ---------------------------------------------------------------------------
 
 
+def _json_parts(text: str, source: str | Path | None) -> tuple[str, str, dict[str, str]] | None:
+    """Known JSON metadata as infotext parts; None when the text is not JSON at all."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    parts = parts_from_json(data)
+    if parts is not None:
+        return parts
+    if is_comfy_graph(data):
+        raise RecipeError(
+            source, "this is a ComfyUI workflow graph, not generation parameters; not supported"
+        )
+    raise RecipeError(source, "JSON in no metadata format pantry knows (A1111, Fooocus, ...)")
+
+
 def _parameter_line_index(lines: list[str]) -> int | None:
     """A1111 looks only at the last line; other writers add lines after it, so look back for
     the last line with enough pairs that starts like a parameter line."""
-    if len(PARAM_RE.findall(lines[-1])) >= MIN_PARAMS:
+    if _pair_count(lines[-1]) >= MIN_PARAMS:
         return len(lines) - 1
     for index in range(len(lines) - 2, -1, -1):
         line = lines[index].strip()
-        if line.startswith("Steps:") and len(PARAM_RE.findall(line)) >= MIN_PARAMS:
+        if line.startswith("Steps:") and _pair_count(line) >= MIN_PARAMS:
             return index
     return None
 
 
+def _pair_count(line: str) -> int:
+    # A1111 counts regex matches; an unquoted JSON value only adds to that count.
+    return max(len(PARAM_RE.findall(line)), len(_scan_pairs(line)))
+
+
+def _scan_pairs(line: str) -> list[tuple[str, str]]:
+    """A1111's ``re_param.findall``, except that an unquoted JSON object or array value
+    (``Hashes: {"model": "…", "lora:x": "…"}``) is taken whole instead of cut at its commas."""
+    decoder = json.JSONDecoder()
+    pairs = []
+    pos = 0
+    while match := PARAM_RE.search(line, pos):
+        key, value, pos = match.group(1), match.group(2), match.end()
+        if value.startswith(JSON_STARTS):
+            try:
+                _, end = decoder.raw_decode(line, match.start(2))
+            except ValueError:
+                pass
+            else:
+                rest = JSON_END_RE.match(line, end)
+                if rest:  # the JSON is the whole value, not the start of a longer text
+                    value, pos = line[match.start(2) : end], rest.end()
+        pairs.append((key, value))
+    return pairs
+
+
 def _read_params(line: str) -> dict[str, str]:
     params: dict[str, str] = {}
-    for key, raw in PARAM_RE.findall(line):
+    for key, raw in _scan_pairs(line):
         value = raw.strip()
         if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
             try:
@@ -224,7 +321,7 @@ def _split_prompts(lines: list[str]) -> tuple[str, str]:
     in_negative = False
     for raw in lines:
         line = raw.strip()
-        if line.startswith(NEGATIVE_PREFIX) and not in_negative:
+        if line.startswith(NEGATIVE_PREFIX):  # A1111 strips the prefix from every such line
             in_negative = True
             line = line[len(NEGATIVE_PREFIX) :].strip()
         (negative if in_negative else prompt).append(line)
@@ -232,54 +329,189 @@ def _split_prompts(lines: list[str]) -> tuple[str, str]:
 
 
 def _apply_params(recipe: Recipe, params: dict[str, str], report: InfotextReport) -> None:
+    """Recipe fields from the parameters; every key that is not a field stays in ``extra``."""
+    extra = {k: v for k, v in params.items() if k not in FIELD_KEYS}
+
     def number(key: str, kind: type, default: Any) -> Any:
         if key not in params:
             return default
+        value = params[key].strip()
         try:
-            return kind(float(params[key])) if kind is int else kind(params[key])
+            return kind(value)
         except ValueError:
-            report.notes.append(f"{key}: {params[key]!r} is not a number; kept {default}")
+            pass
+        try:  # "20.0" steps; int(float()) only as a fallback: it rounds big seeds
+            return kind(float(value))
+        except (ValueError, OverflowError):
+            report.notes.append(f"{key}: {value!r} is not a number; kept {default}")
+            extra[key] = params[key]
             return default
 
     recipe.steps = number("Steps", int, recipe.steps)
     recipe.cfg_scale = number("CFG scale", float, recipe.cfg_scale)
     recipe.seed = number("Seed", int, recipe.seed)
     recipe.clip_skip = number("Clip skip", int, 1)  # A1111: absent means 1
-    if "Sampler" in params:
-        recipe.sampler, recipe.scheduler = split_sampler(params["Sampler"])
-    for key in ("Schedule type", "Scheduler"):
-        if params.get(key):
-            recipe.scheduler = scheduler_from_label(params[key])
+    _apply_sampler(recipe, params, extra, report)
+    _apply_size(recipe, params, extra, report)
+    _hashes_json(extra, report)
+    _apply_model(recipe, params, extra, report)
+    _apply_vae(recipe, params, extra)
+    _sdnext_lora_hashes(extra)
+    recipe.loras = _loras_outside_prompt(recipe.prompt, extra)
+    recipe.extra = extra
+
+
+def _apply_sampler(
+    recipe: Recipe, params: dict[str, str], extra: dict[str, str], report: InfotextReport
+) -> None:
+    label = params.get("Sampler", "").strip()
+    if label.lower() == "undefined":  # Civitai's generator writes this for some models
+        report.notes.append("Sampler: 'Undefined' names no sampler; kept Euler a")
+        extra["Sampler"] = label
+    elif label:
+        recipe.sampler, recipe.scheduler = split_sampler(label)
+    schedule = params.get("Schedule type") or params.get("Scheduler")
+    if schedule and schedule.strip():
+        recipe.scheduler = scheduler_from_label(schedule)
+        if recipe.scheduler is None:  # "Automatic": the sampler's own default, as A1111 does
+            recipe.scheduler = default_schedule(recipe.sampler)
+    if "Schedule type" in params and "Scheduler" in params:
+        extra["Scheduler"] = params["Scheduler"]
+
+
+def _apply_size(
+    recipe: Recipe, params: dict[str, str], extra: dict[str, str], report: InfotextReport
+) -> None:
     if "Size" in params:
         size = SIZE_RE.match(params["Size"].strip())
         if size:
             recipe.width, recipe.height = int(size.group(1)), int(size.group(2))
         else:
             report.notes.append(f"Size: {params['Size']!r} is not WIDTHxHEIGHT; kept 512x512")
+            extra["Size"] = params["Size"]
+    elif extra.get("Width", "").isdigit() and extra.get("Height", "").isdigit():
+        recipe.width, recipe.height = int(extra.pop("Width")), int(extra.pop("Height"))
+    first_pass = SIZE_RE.match(extra.get("First pass size", "").strip())
+    if first_pass:
+        # A1111 before 1.0: "Size" is the hires result, the first pass was rendered smaller.
+        extra.setdefault("Hires resize", f"{recipe.width}x{recipe.height}")
+        width, height = int(first_pass.group(1)), int(first_pass.group(2))
+        if not (width and height):
+            width, height = _old_first_pass_size(recipe.width, recipe.height)
+        recipe.width, recipe.height = width, height
 
-    recipe.checkpoint = params.get("Model") or params.get("Model hash") or ""
+
+def _old_first_pass_size(width: int, height: int) -> tuple[int, int]:
+    """A1111's old hires fix rendered first at about 512x512 pixels, in steps of 64."""
+    scale = math.sqrt(OLD_HIRES_PIXELS / (width * height))
+    return math.ceil(scale * width / 64) * 64, math.ceil(scale * height / 64) * 64
+
+
+def _apply_model(
+    recipe: Recipe, params: dict[str, str], extra: dict[str, str], report: InfotextReport
+) -> None:
+    name = params.get("Model", "").strip()
+    with_hash = MODEL_WITH_HASH_RE.match(name)
+    if with_hash:
+        name = with_hash.group(1)
+        extra.setdefault("Model hash", with_hash.group(2).lower())
+    name = _model_name(name.replace("\\", "/")) if name else ""
+    if params.get("Model") and name != params["Model"].strip():
+        extra["Model"] = params["Model"]  # the file name or path as written
+    recipe.checkpoint = name or extra.get("Model hash", "")
     if not recipe.checkpoint:
         report.notes.append("the infotext names no model (no 'Model' or 'Model hash')")
-    if params.get("VAE"):
-        recipe.vae = drop_model_extension(params["VAE"])
-    elif params.get("VAE hash"):
-        recipe.vae = params["VAE hash"]
-    recipe.extra = {k: v for k, v in params.items() if k not in FIELD_KEYS}
+
+
+def _apply_vae(recipe: Recipe, params: dict[str, str], extra: dict[str, str]) -> None:
+    value = params.get("VAE", "").strip()
+    if value.lower() not in NO_VAE_VALUES:
+        recipe.vae = _model_name(value.replace("\\", "/"))
+        if recipe.vae != value:
+            extra["VAE"] = value
+        return
+    if value:
+        extra["VAE"] = value  # says "the checkpoint's own"; keep it for the writer
+    modules = [v for k, v in extra.items() if k.startswith("Module ") and VAE_MODULE_RE.search(v)]
+    if modules:  # Forge: the VAE among the VAE / text-encoder modules
+        recipe.vae = _model_name(modules[0].replace("\\", "/"))
+    elif extra.get("VAE hash"):
+        recipe.vae = extra["VAE hash"]
+
+
+def _hashes_json(extra: dict[str, str], report: InfotextReport) -> None:
+    """Civitai's ``Hashes: {"model": …, "lora:NAME": …}`` as the keys the resolver reads
+    (only where the infotext does not already carry them)."""
+    if "Hashes" not in extra:
+        return
+    try:
+        entries = json.loads(extra["Hashes"])
+    except json.JSONDecodeError:
+        report.notes.append("Hashes: not valid JSON; kept as text")
+        return
+    if not isinstance(entries, dict):
+        return
+    named: dict[str, dict[str, str]] = {}
+    for key, digest in entries.items():
+        kind, sep, name = str(key).partition(":")
+        if str(key).lower() in HASHES_SINGLE:
+            extra.setdefault(HASHES_SINGLE[str(key).lower()], str(digest).lower())
+        elif sep and kind.lower() in HASHES_PREFIXED:
+            named.setdefault(HASHES_PREFIXED[kind.lower()], {})[name] = str(digest).lower()
+    for key, pairs in named.items():
+        if key not in extra:
+            extra[key] = ", ".join(f"{_safe_name(n)}: {d}" for n, d in pairs.items())
+
+
+def _sdnext_lora_hashes(extra: dict[str, str]) -> None:
+    """SD.Next writes ``LoRA networks: a, b`` and ``LoRA hashes: h1, h2`` (hashes only)."""
+    hashes = [h.strip() for h in extra.get("LoRA hashes", "").split(",") if h.strip()]
+    if not hashes or "Lora hashes" in extra:
+        return
+    if all(":" in h for h in hashes):
+        extra["Lora hashes"] = extra["LoRA hashes"]
+        return
+    names = [n.strip() for n in extra.get("LoRA networks", "").split(",") if n.strip()]
+    if len(names) == len(hashes):  # SD.Next lists both in load order
+        extra["Lora hashes"] = ", ".join(
+            f"{_safe_name(n)}: {h}" for n, h in zip(names, hashes, strict=True)
+        )
+
+
+def _loras_outside_prompt(prompt: str, extra: dict[str, str]) -> list[LoraSpec]:
+    """Fooocus applies LoRAs that the prompt does not name; it lists them in ``Lora weights``."""
+    in_prompt = {spec.ref for spec in prompt_loras(prompt)}
+    specs = []
+    for item in extra.get("Lora weights", "").split(","):
+        name, sep, weight = item.rpartition(":")
+        if not sep or not name.strip() or name.strip() in in_prompt:
+            continue
+        try:
+            specs.append(LoraSpec(name.strip(), float(weight)))
+        except ValueError:
+            continue
+    return specs
 
 
 def _match_catalog(recipe: Recipe, catalog: Any, report: InfotextReport) -> None:
-    from pantry.recipes.resolve import resolve  # resolve imports this module's neighbours
+    from pantry.recipes.resolve import parse_name_hashes, resolve  # resolve imports neighbours
 
     report.checked = True
     resolved = resolve(recipe, catalog)
     for item, field_name in ((resolved.checkpoint, "checkpoint"), (resolved.vae, "vae")):
         if item is not None and item.asset is not None:
             setattr(recipe, field_name, _stable_ref(item.asset, catalog))
-    hash_keys = {"checkpoint": "Model hash", "vae": "VAE hash"}
+    digests = {
+        "checkpoint": {"": recipe.extra.get("Model hash")},
+        "vae": {"": recipe.extra.get("VAE hash")},
+        "lora": parse_name_hashes(recipe.extra.get("Lora hashes", "")),
+        "embedding": parse_name_hashes(recipe.extra.get("TI hashes", "")),
+    }
     for item in resolved.all():
         if item.problem is None:
             continue
-        digest = recipe.extra.get(hash_keys.get(item.slot, "")) or None
+        known = digests.get(item.slot, {})
+        digest = known.get("") or known.get(_safe_name(item.ref)) or None
         reason = item.detail or item.problem
         if item.candidates:
             names = ", ".join(str(c.path) for c in item.candidates[:5])
@@ -314,6 +546,27 @@ def _quote(text: str) -> str:
     if any(ch in text for ch in ",:\n") or text.startswith('"'):
         return json.dumps(text, ensure_ascii=False)
     return text
+
+
+def _written_name(ref: str | None, as_read: str | None) -> str | None:
+    """The name to write: the file name or path the infotext had, when it still names the
+    recipe's REF, else the REF's file stem."""
+    if not ref:
+        return None
+    if as_read and _model_name(as_read.replace("\\", "/")) == ref:
+        return as_read
+    return _model_name(ref)
+
+
+def _forge_modules(extra: dict[str, Any]) -> set[str]:
+    return {_model_name(str(v)) for k, v in extra.items() if k.startswith("Module ")}
+
+
+def _key(key: str) -> str:
+    """A key A1111's regex can read back (TOML recipes may use any characters)."""
+    if KEY_RE.fullmatch(key):
+        return key
+    return re.sub(r"[^\w \-/]", "_", key).strip() or "_"
 
 
 def _lora_tag(ref: str, weight: float, unet_weight: float | None) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from pantry.catalog.asset import HASH_ADDNET, HASH_LEGACY, HASH_SHA256
+from pantry.catalog.asset import HASH_ADDNET, HASH_BLAKE3, HASH_LEGACY, HASH_SHA256
 from pantry.errors import AmbiguousRefError, HubError, PantryError, RefNotFoundError
 from pantry.recipes.model import LoraSpec, Recipe, Resolution, ResolvedRecipe
 from pantry.recipes.prompt import comfy_embeddings, mentions_word
@@ -88,6 +88,8 @@ def hash_matches(asset: Any, digest: str, slot: str) -> bool:
         return False
     hashes = {k: str(v).lower() for k, v in (asset.hashes or {}).items()}
     if hashes.get(HASH_SHA256, "").startswith(digest):
+        return True
+    if len(digest) == 64 and hashes.get(HASH_BLAKE3) == digest:  # InvokeAI names models by it
         return True
     if slot in ("checkpoint", "vae") and len(digest) == 8:
         return hashes.get(HASH_LEGACY) == digest

@@ -221,3 +221,17 @@ def test_catalog_in_a_fresh_process_sees_the_scan(tmp_path, library):
         first.scan([library])
     with Catalog.open(tmp_path / "c.db") as second:
         assert len(second.find()) == 3
+
+
+def test_reading_in_worker_processes_gives_the_same_rows(tmp_path, library):
+    (library / "Lora" / "broken.safetensors").write_bytes(b"\x00" * 4)
+
+    def rows(parallel: str):
+        with Catalog.open(tmp_path / f"{parallel}.db") as catalog:
+            assert catalog.scan([library], parallel=parallel).reader == parallel
+            return {
+                a.name: (a.kind, a.base, a.status, a.error, a.identity.to_json())
+                for a in catalog.find()
+            }
+
+    assert rows("processes") == rows("threads")

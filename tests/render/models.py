@@ -14,7 +14,8 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 
-from pantry.render.ldm_export import save_single_file, unet_key_map, vae_to_ldm
+from pantry.identify.keymap import unet_diffusers_to_original
+from pantry.render.ldm_export import save_single_file, vae_to_ldm
 from pantry.render.loading import write_sidecar
 from pantry.render.tiny import tiny_sd1, tiny_sdxl, tiny_vae
 
@@ -59,7 +60,8 @@ def write_kohya_lora(pipe, path: Path, seed: int, scale: float = 0.5, sdxl: bool
     SD1 LoRAs name UNet modules the diffusers way, SDXL ones the SGM way (input_blocks...),
     as kohya's scripts do.
     """
-    ldm_names = unet_key_map(pipe.unet) if sdxl else {}
+    unet_keys = pipe.unet.state_dict()
+    ldm_names = unet_diffusers_to_original(unet_keys, pipe.unet.config) if sdxl else {}
     generator = torch.Generator().manual_seed(seed)
     prefixes = KOHYA_SDXL_PREFIX if sdxl else KOHYA_PREFIX
     tensors = {}
