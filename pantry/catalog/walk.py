@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -83,13 +83,6 @@ class Listing:
 
     def __contains__(self, path: str) -> bool:
         return path in self.files or path in self.folders
-
-    def keys(self) -> Iterator[tuple[str, tuple[int, int, int]]]:
-        """``(path, (size, mtime_ns, inode))`` for everything listed."""
-        for path, st in self.files.items():
-            yield path, (st.st_size, st.st_mtime_ns, st.st_ino)
-        for path, found in self.folders.items():
-            yield path, found.stat.key
 
     def found(self, path: str) -> Found:
         if path in self.folders:
@@ -188,7 +181,7 @@ def _walk_dir(
                         folders[entry.path] = _folder_found(entry.path, sub_stat)
                     else:
                         stack.append((entry.path, sub_stat))
-                elif entry.name.lower().endswith(_MODEL_SUFFIXES) and entry.is_file():
+                elif _is_model_file(entry.name) and entry.is_file():
                     files[entry.path] = entry.stat()
             except OSError as error:  # broken symlink, permission denied, vanished meanwhile
                 on_error(f"{entry.path}: {error.strerror or error}")
@@ -198,7 +191,7 @@ _MODEL_SUFFIXES = tuple(formats.MODEL_EXTENSIONS)
 
 
 def _is_model_file(name: str) -> bool:
-    return name.lower().endswith(_MODEL_SUFFIXES)
+    return name.endswith(_MODEL_SUFFIXES) or name.lower().endswith(_MODEL_SUFFIXES)
 
 
 def _file_stat(st: os.stat_result) -> FileStat:

@@ -68,7 +68,15 @@ def read_header(path: str | Path) -> Header:
     suffix = path.suffix.lower()
     kind = _sniff(head, info.st_size) or _kind_from_suffix(suffix)
     if kind == "safetensors":
-        header = read_safetensors_header(path)
+        try:
+            header = read_safetensors_header(path)
+        except UnreadableFileError:
+            # protocol 0/1 pickles have no magic byte: a disguised pickle must still be
+            # walked so that its imports are reported, not hidden behind "bad header".
+            header = _pickle_in_disguise(path)
+            if header is None:
+                raise
+            kind = "pickle"
     elif kind == "pickle":
         header = read_pickle_header(path)
     elif kind == "gguf":
@@ -80,6 +88,14 @@ def read_header(path: str | Path) -> Header:
     if kind == "pickle" and suffix in SAFETENSORS_EXTENSIONS:
         header.warnings.append(f"named {suffix} but is a pickle checkpoint")
     return header
+
+
+def _pickle_in_disguise(path: Path) -> Header | None:
+    try:
+        header = read_pickle_header(path)
+    except UnreadableFileError:
+        return None
+    return header if header.tensors or header.pickle_globals else None
 
 
 def _sniff(head: bytes, file_size: int) -> str | None:

@@ -2,11 +2,17 @@
 
 Two containers hold the pickle:
 
-- a zip archive (``torch.save`` since 1.6): ``<any folder>/data.pkl`` plus one raw file per
-  storage under ``<folder>/data/``;
+- a zip archive (``torch.save`` since 1.6): ``<folder>/data.pkl`` plus one raw file per
+  storage under ``<folder>/data/``. Like torch, the folder is that of the archive's first
+  entry; any other ``.pkl`` member is scanned for imports too. Only pickles are read, never
+  the storages;
 - a plain stream (older ``torch.save``, or ``_use_new_zipfile_serialization=False``): pickles
-  of a magic number, a protocol version and a system-info dict, then the data pickle, then the
-  raw storages. A file whose first pickle is not the magic number is read as a bare pickle.
+  of a magic number, a protocol version and a system-info dict, then the data pickle, the
+  list of storage keys, then the raw storages. A file whose first pickle is not the magic
+  number is read as a bare pickle.
+
+A pickle that breaks after importing something unsafe is not refused but reported, with its
+fault as a warning: an unpickler would already have run the import when it met the fault.
 
 The data pickle is walked opcode by opcode (``pickletools.genops``) through a small symbolic
 stack machine that never imports or calls anything: ``pickle.load``/``torch.load`` would run
@@ -17,7 +23,9 @@ recorded; those outside ``pickle_globals.SAFE_GLOBALS`` are the file's ``unsafe_
 Names: a dict under ``"state_dict"`` (Lightning / SD ``.ckpt``) is the state dict itself;
 otherwise the whole top-level dict is. Nested containers are flattened with dotted names
 (``string_to_param.*`` for an A1111 embedding, ``768.0.linear.0.weight`` for a hypernetwork).
-Top-level plain values (``global_step``, ``name``, ``layer_structure``, …) go to ``extras``.
+A pickled ``torch.nn.Module`` (a whole model, or the ``ParameterDict`` of an embedding) is
+named as its ``state_dict()`` would be. Top-level plain values (``global_step``, ``name``,
+``layer_structure``, numpy scalars as numbers, …) go to ``extras``.
 """
 
 from __future__ import annotations
@@ -55,6 +63,7 @@ MAX_PICKLE_BYTES = 256 * 1024 * 1024
 # Shared references can make a small pickle describe an exponentially large tree.
 MAX_FLATTEN_NODES = 2_000_000
 MAX_DEPTH = 64
+MAX_KEY_DEPTH = 16
 # Pickles in a zip besides data.pkl (TorchScript's constants.pkl, hand-made extras).
 MAX_EXTRA_PICKLES = 64
 # Extras are for showing: short strings and small containers of plain values only.
@@ -124,6 +133,8 @@ def _walk_zip(path: Path, f: IO[bytes], walker: _Walker) -> tuple[object, list[s
                     walker.run(_member_stream(path, f, entry))
                 except PickleFormatError as error:
                     notes.append(f"{entry.filename}: {error.reason}")
+                except _ZIP_ERRORS as error:
+                    notes.append(f"{entry.filename}: unreadable: {_one_line(error)}")
             return root, notes
     except _ZIP_ERRORS as error:
         raise PickleFormatError(path, f"broken zip archive: {_one_line(error)}") from None
@@ -175,6 +186,11 @@ def _member_stream(path: Path, f: IO[bytes], entry: zipfile.ZipInfo) -> _Bounded
 def _walk_plain(
     path: Path, f: IO[bytes], file_size: int, walker: _Walker
 ) -> tuple[object, list[str]]:
+    f.seek(257)
+    if f.read(5) == b"ustar":
+        # torch 0.1-0.3 saved a tar of several pickles and raw storages interleaved.
+        raise PickleFormatError(path, "tar-format torch checkpoint (torch < 0.4): not supported")
+    f.seek(0)
     stream = _BoundedReader(f, min(file_size, MAX_PICKLE_BYTES))
     first = walker.run(stream)
     if type(first) is not int or first != LEGACY_MAGIC:
@@ -618,6 +634,14 @@ def _name_of(value: object) -> str:
 
 
 def _hashable(key: object) -> object:
+    # Hashing a tuple recurses in C without a depth guard: a key nested a million deep
+    # would crash the interpreter, so deep keys are refused before they are hashed.
+    todo, depth = [key], 0
+    while todo:
+        depth += 1
+        if depth > MAX_KEY_DEPTH:
+            raise _Malformed("dict key nested too deep")
+        todo = [item for node in todo if isinstance(node, tuple) for item in node]
     try:
         hash(key)
     except TypeError:

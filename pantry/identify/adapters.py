@@ -142,15 +142,27 @@ class HypernetworkMatcher:
     def describe(self, ctx: Context, ident: Identity, claim: Claim) -> None:
         widths = claim.found or []
         ident.add("kind", f"layer widths {widths}")
+        # A1111 builds layers for every size in its settings (all five by default), so a
+        # context width only names the base when it is the only one present.
+        context = [(w, b) for w, b in HYPERNETWORK_WIDTH_BASE.items() if w in widths]
         structure = None
-        for width, base in HYPERNETWORK_WIDTH_BASE.items():
-            if width in widths:
-                structure = BaseClaim(base, f"a {width}-wide context layer means {base.value}")
+        if len(context) == 1:
+            width, base = context[0]
+            structure = BaseClaim(base, f"only a {width}-wide context layer: {base.value}")
+        elif context:
+            ident.base_candidates = [b.value for _, b in context]
+        trained_on = ctx.header.extras.get("sd_checkpoint_name")
+        if isinstance(trained_on, str) and trained_on:
+            ident.metadata["training_base"] = trained_on
+            ident.add("base", f"trained on checkpoint {trained_on!r}", "metadata")
         settle_base(
             ident,
             structure,
             base_from_metadata(raw_metadata(ctx.header)),
-            "no context-width layer names a base",
+            "layers for several context widths (A1111 builds every size): the base is not "
+            "in the file"
+            if len(context) > 1
+            else "no context-width layer names a base",
         )
 
 

@@ -7,9 +7,11 @@ Importing ``pantry.render`` itself is cheap: torch loads with the first renderer
 
 from __future__ import annotations
 
-from pantry.render.job import LoraJob, RenderJob, RenderResult, job_from_resolved
+from pantry.render.job import EmbeddingJob, LoraJob, RenderJob, RenderResult, job_from_resolved
 
-__all__ = ["LoraJob", "RenderJob", "RenderResult", "Renderer", "job_from_resolved", "save_png"]
+__all__ = [
+    "EmbeddingJob",
+    "LoraJob", "RenderJob", "RenderResult", "Renderer", "job_from_resolved", "save_png"]
 
 
 def __getattr__(name: str):

@@ -16,13 +16,15 @@ def build_demo_model(directory: str | Path, seed: int = 0) -> Path:
     """Write ``tiny_sd15_demo.safetensors`` (and its config sidecar) into ``directory``."""
     from pantry.render.ldm_export import save_single_file
     from pantry.render.loading import write_sidecar
+    from pantry.render.quiet import quiet_libraries
     from pantry.render.tiny import tiny_sd1
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    pipe = tiny_sd1(seed)
-    path = save_single_file(pipe, directory / f"{DEMO_NAME}.safetensors")
-    with tempfile.TemporaryDirectory() as folder:
-        pipe.save_pretrained(folder)
-        write_sidecar(Path(folder), path)
+    with quiet_libraries():
+        pipe = tiny_sd1(seed)
+        path = save_single_file(pipe, directory / f"{DEMO_NAME}.safetensors")
+        with tempfile.TemporaryDirectory() as folder:
+            pipe.save_pretrained(folder)
+            write_sidecar(Path(folder), path)
     return path

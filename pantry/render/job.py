@@ -27,6 +27,12 @@ class LoraJob:
     unet_weight: float | None = None  # A1111 <lora:name:te:unet>; None: ``weight`` everywhere
 
 
+@dataclass(frozen=True)
+class EmbeddingJob:
+    path: Path
+    name: str  # the word that stands for it in the prompts
+
+
 @dataclass
 class RenderJob:
     checkpoint: Path
@@ -35,6 +41,7 @@ class RenderJob:
     variant: str | None = None  # v_prediction / 768_v picks the SD2 768-v config
     config_dir: Path | None = None  # diffusers config folder; None: sidecar, else bundled
     loras: list[LoraJob] = field(default_factory=list)
+    embeddings: list[EmbeddingJob] = field(default_factory=list)  # textual inversions
     vae: Path | None = None  # None: the checkpoint's own VAE
     vae_format: str = "safetensors"
     vae_fp16_fix: bool = False  # the SDXL fp16-fix VAE may stay in fp16
@@ -93,10 +100,10 @@ def job_from_resolved(resolved, config_dir: Path | None = None) -> RenderJob:
         job.vae = Path(vae.path)
         job.vae_format = vae.format
         job.vae_fp16_fix = bool(vae.identity.vae and vae.identity.vae.fp16_fix)
-    if any(r.asset is not None for r in resolved.embeddings):
-        names = ", ".join(r.ref for r in resolved.embeddings)
-        # rendering without them would silently give another image than the recipe's
-        raise RenderError(f"textual inversion embeddings are not supported yet: {names}")
+    for resolution in resolved.embeddings:
+        # a missing one is an error: without it the image would not be the recipe's
+        embedding = _asset(resolution)
+        job.embeddings.append(EmbeddingJob(Path(embedding.path), resolution.ref))
     for resolution in resolved.loras:
         lora = _asset(resolution)
         spec = resolution.lora

@@ -20,6 +20,7 @@ from pantry.render.job import LoraJob
 
 COMPONENTS = ("unet", "text_encoder", "text_encoder_2")
 PARTIAL_LOAD_WARNING = "led to unexpected keys"
+PARTIAL_LOAD_LOGGER = "diffusers.utils.peft_utils"  # where diffusers logs it
 
 
 class LoraState:
@@ -117,20 +118,30 @@ def _first_line(error: BaseException) -> str:
 
 
 class _DiffusersWarnings(logging.Handler):
-    """Notices diffusers' warning that some LoRA weights found no module to patch."""
+    """Notices diffusers' warning that some LoRA weights found no module to patch.
+
+    It listens on the logger that emits it, at warning level and without passing records on,
+    so it hears the warning while ``quiet_libraries`` keeps diffusers at errors only.
+    """
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.partial = False
-        self._logger = logging.getLogger("diffusers")
+        self._logger = logging.getLogger(PARTIAL_LOAD_LOGGER)
+        self._saved = (self._logger.level, self._logger.propagate)
 
     def emit(self, record: logging.LogRecord) -> None:
         if PARTIAL_LOAD_WARNING in record.getMessage():
             self.partial = True
 
     def __enter__(self):
+        self._saved = (self._logger.level, self._logger.propagate)
+        self._logger.setLevel(logging.WARNING)
+        self._logger.propagate = False
         self._logger.addHandler(self)
         return self
 
     def __exit__(self, *exc) -> None:
         self._logger.removeHandler(self)
+        self._logger.setLevel(self._saved[0])
+        self._logger.propagate = self._saved[1]

@@ -6,7 +6,8 @@ differs (LoRAs, VAE, scheduler). ``render_batch`` orders jobs so each checkpoint
 Numerics that decide what comes out:
 * seeds: the initial noise and every ancestral/SDE step draw from ``torch.Generator("cpu")``,
   so a seed gives the same image on any device (up to the device's float arithmetic);
-* prompts are embedded by ``pantry.render.prompts`` (A1111 chunking and clip skip);
+* prompts are embedded by ``pantry.render.prompts`` (A1111 emphasis, chunking, clip skip and
+  textual-inversion embeddings);
 * the VAE decodes outside the pipeline: SDXL's VAE overflows in fp16, so it runs in fp32 unless
   the job says it is the fp16-fix VAE, and NaN latents or pixels raise RenderError.
 """
@@ -23,10 +24,12 @@ from typing import Any
 import torch
 
 from pantry.errors import RenderError
-from pantry.render.job import RenderJob, RenderResult
+from pantry.render.embeddings import TextualInversion, load_embedding
+from pantry.render.job import EmbeddingJob, RenderJob, RenderResult
 from pantry.render.loading import SDXL, load_own_vae, load_pipeline, load_vae
 from pantry.render.loras import LoraState
 from pantry.render.prompts import PromptEmbeddings, encode_sd, encode_sdxl
+from pantry.render.quiet import quiet_libraries
 from pantry.render.samplers import make_scheduler
 
 DTYPES = {"fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32}
@@ -44,18 +47,22 @@ class _Loaded:
     own_vae: Any | None  # None when the pipeline was loaded with an override VAE
     vaes: dict[Path, Any] = field(default_factory=dict)
     loras: LoraState = field(default_factory=LoraState)
+    embeddings: dict[EmbeddingJob, TextualInversion] = field(default_factory=dict)
 
 
 class Renderer:
     """Renders RenderJobs with diffusers on one device."""
 
     def __init__(self, device: str = "auto", dtype: str = "auto"):
-        quiet_libraries()
         self.device = pick_device(device)
         self.dtype = pick_dtype(dtype, self.device)
         self._loaded: _Loaded | None = None
 
     def render(self, job: RenderJob, progress: Progress | None = None) -> RenderResult:
+        with quiet_libraries():
+            return self._render(job, progress)
+
+    def _render(self, job: RenderJob, progress: Progress | None) -> RenderResult:
         timings: dict[str, float] = {}
         start = perf_counter()
         loaded_checkpoint = self._prepare(job)
@@ -142,16 +149,32 @@ class Renderer:
 
     def _encode(self, pipe, job: RenderJob) -> PromptEmbeddings:
         if job.base == SDXL:
+            encoders = [pipe.text_encoder, pipe.text_encoder_2]
             return encode_sdxl(
                 [pipe.tokenizer, pipe.tokenizer_2],
-                [pipe.text_encoder, pipe.text_encoder_2],
+                encoders,
                 job.prompt,
                 job.negative_prompt,
                 job.clip_skip,
+                self._textual_inversions(job, encoders),
             )
         return encode_sd(
-            pipe.tokenizer, pipe.text_encoder, job.prompt, job.negative_prompt, job.clip_skip
+            pipe.tokenizer,
+            pipe.text_encoder,
+            job.prompt,
+            job.negative_prompt,
+            job.clip_skip,
+            self._textual_inversions(job, [pipe.text_encoder]),
         )
+
+    def _textual_inversions(self, job: RenderJob, encoders) -> list[TextualInversion]:
+        """The job's embeddings, read once per loaded checkpoint (they are checked against it)."""
+        cache = self._loaded.embeddings
+        widths = [encoder.get_input_embeddings().embedding_dim for encoder in encoders]
+        for embedding in job.embeddings:
+            if embedding not in cache:
+                cache[embedding] = load_embedding(embedding.path, embedding.name, widths)
+        return [cache[embedding] for embedding in job.embeddings]
 
     def _denoise(self, pipe, job, embeddings, seed: int, progress: Progress | None):
         generator = torch.Generator("cpu").manual_seed(seed)
@@ -173,15 +196,6 @@ class Renderer:
                 callback_on_step_end=on_step_end,
             )
         return output.images
-
-
-def quiet_libraries() -> None:
-    """Turn off diffusers' and transformers' own progress bars; pantry draws its own."""
-    import diffusers
-    import transformers
-
-    diffusers.utils.logging.disable_progress_bar()
-    transformers.utils.logging.disable_progress_bar()
 
 
 def decode(pipe, latents: torch.Tensor):

@@ -3,8 +3,10 @@ torch.save (or pickle) the way the tool that made the original writes it."""
 
 from __future__ import annotations
 
+import io
 import pickle
 import sys
+import tarfile
 import types
 import zipfile
 from collections import OrderedDict
@@ -14,6 +16,7 @@ import numpy as np
 import pytest
 import torch
 
+from pantry.errors import PickleFormatError
 from pantry.formats.pickle_reader import read_pickle_header
 
 
@@ -411,3 +414,14 @@ def test_torch_save_with_custom_archive_folder(tmp_path: Path) -> None:
         for info in src.infolist():
             dst.writestr(info.filename.replace("model/", "pytorch_model/", 1), src.read(info))
     assert _shapes(renamed) == {"w": ("F32", (3,))}
+
+
+def test_pre_0_4_tar_checkpoint_is_refused_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "ancient.pth"
+    with tarfile.open(path, "w") as archive:
+        data = pickle.dumps({"protocol_version": 1001}, protocol=2)
+        info = tarfile.TarInfo("sys_info")
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    with pytest.raises(PickleFormatError, match="tar-format torch checkpoint"):
+        read_pickle_header(path)

@@ -22,6 +22,7 @@ import numpy.testing._private.utils as numpy_testing_utils
 import pytest
 import torch
 
+from pantry.errors import PickleFormatError
 from pantry.formats import read_header
 from pantry.formats.pickle_reader import LEGACY_MAGIC
 
@@ -157,8 +158,6 @@ def test_fault_after_a_dangerous_call_still_reports_it(tmp_path: Path, tail) -> 
 
 
 def test_fault_without_dangerous_import_is_still_an_error(tmp_path: Path) -> None:
-    from pantry.errors import PickleFormatError
-
     path = tmp_path / "broken.pt"
     path.write_bytes(b"\x80\x02}q\x00X\x01\x00\x00\x00aq\x01h\x07s.")
     with pytest.raises(PickleFormatError, match="malformed pickle"):
@@ -254,3 +253,11 @@ def test_obj_opcode_calling_a_function_is_flagged(tmp_path: Path) -> None:
     path.write_bytes(data)
     assert read_header(path).unsafe_globals == ["os.system"]
     assert not marker.exists()
+
+
+def test_dict_key_nested_a_million_deep_is_refused_not_a_crash(tmp_path: Path) -> None:
+    # Hashing such a key would overflow the C stack and kill the process.
+    path = tmp_path / "deep.pt"
+    path.write_bytes(b"\x80\x02}K\x01" + b"\x85" * 1_000_000 + b"K\x02s.")
+    with pytest.raises(PickleFormatError, match="nested too deep"):
+        read_header(path)

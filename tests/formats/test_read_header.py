@@ -118,3 +118,17 @@ def test_reading_headers_never_imports_torch(lora_file: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+class _ShellPayload:
+    def __reduce__(self):
+        return (os.system, ("echo never",))
+
+
+def test_protocol_0_pickle_named_safetensors_still_reports_its_imports(tmp_path):
+    path = tmp_path / "innocent.safetensors"
+    path.write_bytes(pickle.dumps({"x": _ShellPayload()}, protocol=0))
+    header = read_header(path)
+    assert header.format == "pickle"
+    assert any(g.endswith(".system") for g in header.unsafe_globals)
+    assert any("is a pickle" in w for w in header.warnings)
