@@ -265,14 +265,16 @@ class Catalog:
 
     @_db_errors
     def resolve(self, ref: Ref, kind: str | None = None) -> Asset:
-        """The one asset ``ref`` names: an Asset, an id (``12``, ``#12``, ``id:12``), a path,
-        a name (file stem, or file name), or a hash prefix of >= 8 hex.
+        """The one asset ``ref`` names: an Asset, an id (int ``12``, ``"#12"``, ``"id:12"``),
+        a path, a name (file stem, or file name), or a hash prefix of >= 8 hex.
 
         Present files win over missing rows; hard links and symlinks to one file count once.
         Raises RefNotFoundError or AmbiguousRefError (listing the candidates).
         """
         if isinstance(ref, Asset):
             return ref
+        if isinstance(ref, int):
+            return self.get(ref)
         text = str(ref).strip()
         candidates = self._candidates(text)
         if not candidates:
@@ -519,6 +521,10 @@ class Catalog:
         return Session(self._write_engine, expire_on_commit=False)
 
     def _remember_roots(self, paths: list[str]) -> None:
+        with self._reader() as db:  # a rescan of known roots needs no write here
+            known = set(db.scalars(select(RootRow.path).where(RootRow.path.in_(paths))))
+        if known.issuperset(p for p in paths if os.path.isdir(p)):
+            return
         with self._writer() as db, db.begin():
             known = set(db.scalars(select(RootRow.path).where(RootRow.path.in_(paths))))
             for path in paths:
@@ -531,11 +537,6 @@ class Catalog:
                 return [self.get(int(m.group(1)))]
             except RefNotFoundError:
                 return []
-        if text.isdigit() and len(text) < MIN_HASH_PREFIX:
-            try:
-                return [self.get(int(text))]
-            except RefNotFoundError:
-                pass
         with self._reader() as db:
             if os.sep in text or text.startswith(("~", ".")) or os.path.exists(text):
                 path = os.path.abspath(os.path.expanduser(text))

@@ -70,6 +70,7 @@ class AssetRow(Base):
             "size",
             "mtime_ns",
             "inode",
+            "device",
             "status",
         ),
     )

@@ -1,7 +1,8 @@
 """Incremental scan: bring the catalog in step with the folders on disk.
 
 One scan: walk the roots; a file whose (size, mtime_ns, inode) matches its row is skipped
-without being opened; new and changed files are read in a thread pool (header reads are I/O);
+without being opened; new and changed files are read in parallel (threads for a few files or
+slow disks, forked worker processes for large scans: reading a cached header is CPU work);
 a new path that is really a moved file takes over the vanished row (matched by (device, inode)
 first, then by size and fingerprint), so identity, tags, hashes and overrides follow the file;
 rows whose files vanished are marked missing, never deleted. Writes go in batches, one
@@ -110,36 +111,32 @@ def run_scan(
         progress("walk", len(found), len(found))
 
     with open_session() as db:
-        known = _load_known(db, roots)
-        vanished_ids = [r[3] for p, r in known.items() if r[4] != "missing" and p not in found]
-        vanished = _load_full(db, vanished_ids)
-        missing_pool = [r for r in _load_missing(db) if r.path not in found]
+        known = _load_state(db, roots)
+        # The hot loop of a rescan of 50,000 files: one dict lookup and tuple compare each.
+        differs: list[str] = []
+        same = known.get
+        for path, key in found.state.items():
+            if same(path) == key:
+                report.unchanged += 1
+            else:
+                differs.append(path)
+        differs.sort()
+        vanished = _load_by_path(db, sorted(p for p in known if p not in found.state))
+        changed_ids = {r.path: r.id for r in _load_by_path(db, [p for p in differs if p in known])}
+        missing = {r.path: r for r in _load_missing(db)}
 
     to_read: list[Found] = []
     moved_by_inode: list[tuple[_Known, Found]] = []
     new_paths: list[Found] = []
-    # The hot loop of a rescan (50,000 files): plain tuples and stat fields, no objects.
-    for path, st in found.files.items():
-        row = known.get(path)  # (size, mtime_ns, inode, id, status)
-        if row is None:
+    update_ids: dict[str, int] = {}  # path -> row to refresh (changed, or missing and back)
+    for path in differs:
+        row_id = changed_ids.get(path) or (missing[path].id if path in missing else None)
+        if row_id is None:
             new_paths.append(found.found(path))
-        elif (
-            row[0] == st.st_size
-            and row[1] == st.st_mtime_ns
-            and row[2] == st.st_ino
-            and row[4] != "missing"
-        ):
-            report.unchanged += 1
         else:
+            update_ids[path] = row_id
             to_read.append(found.found(path))
-    for path, folder in found.folders.items():
-        row = known.get(path)
-        if row is None:
-            new_paths.append(folder)
-        elif row[:3] == folder.stat.key and row[4] != "missing":
-            report.unchanged += 1
-        else:
-            to_read.append(folder)
+    missing_pool = [r for p, r in missing.items() if p not in found]
 
     pool = _MovePool(vanished + missing_pool)
     for f in new_paths:
@@ -158,9 +155,8 @@ def run_scan(
         results = ex.map(read_entry, to_read, chunksize=chunksize)
         for done, result in enumerate(results, start=1):
             path = result.found.path
-            target = known.get(path)
-            if target is not None:
-                writer.update(target[3], result)
+            if (row_id := update_ids.get(path)) is not None:
+                writer.update(row_id, result)
             elif (row := pool.take_by_fingerprint(result)) is not None:
                 writer.move(row, result.found, result)
             else:
@@ -183,11 +179,28 @@ def _reader_pool(parallel: str, count: int, threads: int):
     # spawn and forkserver methods would re-run the caller's __main__ module instead.)
     if wanted and threading.active_count() == 1:
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=cores, mp_context=context) as ex:
+        with ProcessPoolExecutor(
+            max_workers=cores,
+            mp_context=context,
+            initializer=_exit_with_parent,
+            initargs=(os.getpid(),),
+        ) as ex:
             yield ex, PROCESS_CHUNK
     else:
         with ThreadPoolExecutor(max(1, threads), thread_name_prefix="pantry-scan") as ex:
             yield ex, 1
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Worker start-up: leave when the scan's process dies (even by kill -9), instead of
+    waiting forever on a queue whose other end it inherited."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="pantry-parent-watch", daemon=True).start()
 
 
 class _MovePool:
@@ -353,39 +366,45 @@ def _under(column, root: str):
     return (column >= prefix) & (column < prefix[:-1] + chr(ord(os.sep) + 1))
 
 
-# The columns a rescan compares for every file; ix_assets_scan_state covers them, so loading
-# 50,000 rows reads one compact index instead of rows full of identity JSON.
-_STATE_COLUMNS = (
+# What a rescan compares for every file, in Listing.state's order; the index
+# ix_assets_scan_state covers these columns (and status), so loading 50,000 of them reads one
+# compact index instead of rows full of identity JSON.
+_STATE_COLUMNS = (AssetRow.path, AssetRow.size, AssetRow.mtime_ns, AssetRow.inode, AssetRow.device)
+# What move detection needs, loaded only for vanished and missing rows.
+_KNOWN_COLUMNS = (
     AssetRow.id,
     AssetRow.path,
     AssetRow.size,
     AssetRow.mtime_ns,
+    AssetRow.device,
     AssetRow.inode,
     AssetRow.status,
+    AssetRow.fingerprint,
 )
-# And what move detection needs, loaded only for vanished and missing rows.
-_KNOWN_COLUMNS = (*_STATE_COLUMNS, AssetRow.device, AssetRow.fingerprint)
 
 
-def _load_known(db: Session, roots: list[str]) -> dict[str, tuple]:
-    """``path -> (size, mtime_ns, inode, id, status)`` for every row under ``roots``."""
-    known: dict[str, tuple] = {}
+def _load_state(db: Session, roots: list[str]) -> dict[str, tuple[int, int, int, int]]:
+    """``path -> (size, mtime_ns, inode, device)`` for present rows under ``roots``."""
+    state: dict[str, tuple[int, int, int, int]] = {}
     conn = db.connection()
     for root in roots:
-        result = conn.execute(select(*_STATE_COLUMNS).where(_under(AssetRow.path, root)))
+        query = select(*_STATE_COLUMNS).where(
+            _under(AssetRow.path, root), AssetRow.status != "missing"
+        )
+        result = conn.execute(query)
         # The driver's plain tuples: these columns need no result processing, and building
         # 50,000 SQLAlchemy Rows would cost as much as the whole walk of the disk.
-        known.update((r[1], (r[2], r[3], r[4], r[0], r[5])) for r in result.cursor.fetchall())
+        state.update({r[0]: r[1:] for r in result.cursor.fetchall()})
         result.close()
-    return known
+    return state
 
 
-def _load_full(db: Session, ids: list[int]) -> list[_Known]:
+def _load_by_path(db: Session, paths: list[str]) -> list[_Known]:
     rows: list[_Known] = []
     conn = db.connection()
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        rows += conn.execute(select(*_KNOWN_COLUMNS).where(AssetRow.id.in_(chunk))).all()
+    for start in range(0, len(paths), 500):
+        chunk = paths[start : start + 500]
+        rows += conn.execute(select(*_KNOWN_COLUMNS).where(AssetRow.path.in_(chunk))).all()
     return rows
 
 

@@ -72,22 +72,31 @@ class ReadResult:
 
 @dataclass
 class Listing:
-    """What a walk found. Files keep their raw ``os.stat_result``: a rescan of 50,000 files
-    compares those directly and builds a :class:`Found` only for the few it must read."""
+    """What a walk found: ``state`` maps every path to ``(size, mtime_ns, inode, device)``.
 
-    files: dict[str, os.stat_result] = field(default_factory=dict)
+    Plain tuples, so that a rescan of 50,000 files compares them with the catalog's as a
+    set operation in C, and builds a :class:`Found` only for the few paths it must read.
+    """
+
+    state: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
     folders: dict[str, Found] = field(default_factory=dict)  # diffusers folders
 
     def __len__(self) -> int:
-        return len(self.files) + len(self.folders)
+        return len(self.state)
 
     def __contains__(self, path: str) -> bool:
-        return path in self.files or path in self.folders
+        return path in self.state
 
     def found(self, path: str) -> Found:
         if path in self.folders:
             return self.folders[path]
-        return Found(path, _file_stat(self.files[path]))
+        size, mtime_ns, inode, device = self.state[path]
+        return Found(path, FileStat(size, mtime_ns, device, inode))
+
+    def add_folder(self, found: Found) -> None:
+        st = found.stat
+        self.folders[found.path] = found
+        self.state[found.path] = (st.size, st.mtime_ns, st.inode, st.device)
 
 
 def walk(roots: list[str], on_error: Callable[[str], None]) -> Listing:
@@ -102,9 +111,9 @@ def walk(roots: list[str], on_error: Callable[[str], None]) -> Listing:
             continue
         if not os.path.isdir(root):
             if _is_model_file(root):
-                listing.files[root] = st
+                listing.state[root] = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
         elif formats.is_diffusers_folder(Path(root)):
-            listing.folders[root] = _folder_found(root, st)
+            listing.add_folder(_folder_found(root, st))
         else:
             _walk_dir(root, st, seen_dirs, on_error, listing)
     return listing
@@ -161,7 +170,7 @@ def asset_name(path: str, is_folder: bool) -> str:
 def _walk_dir(
     root: str, root_stat: os.stat_result, seen: set[tuple[int, int]], on_error, out: Listing
 ) -> None:
-    files, folders = out.files, out.folders
+    files = out.state
     stack = [(root, root_stat)]
     while stack:
         folder, st = stack.pop()
@@ -178,11 +187,12 @@ def _walk_dir(
                 if entry.is_dir():
                     sub_stat = entry.stat()
                     if os.path.isfile(os.path.join(entry.path, DIFFUSERS_INDEX)):
-                        folders[entry.path] = _folder_found(entry.path, sub_stat)
+                        out.add_folder(_folder_found(entry.path, sub_stat))
                     else:
                         stack.append((entry.path, sub_stat))
                 elif _is_model_file(entry.name) and entry.is_file():
-                    files[entry.path] = entry.stat()
+                    st = entry.stat()
+                    files[entry.path] = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
             except OSError as error:  # broken symlink, permission denied, vanished meanwhile
                 on_error(f"{entry.path}: {error.strerror or error}")
 

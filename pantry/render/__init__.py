@@ -11,7 +11,13 @@ from pantry.render.job import EmbeddingJob, LoraJob, RenderJob, RenderResult, jo
 
 __all__ = [
     "EmbeddingJob",
-    "LoraJob", "RenderJob", "RenderResult", "Renderer", "job_from_resolved", "save_png"]
+    "LoraJob",
+    "RenderJob",
+    "RenderResult",
+    "Renderer",
+    "job_from_resolved",
+    "save_png",
+]
 
 
 def __getattr__(name: str):

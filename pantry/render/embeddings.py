@@ -46,7 +46,9 @@ def load_embedding(path: Path, name: str, widths: Sequence[int]) -> TextualInver
     """Read ``path`` for a pipeline whose text encoders have these embedding ``widths``."""
     sets = _vector_sets(_read(path), path)
     if len(sets) != len(widths):
-        raise RenderError(f"{path}: {_describe(sets)}; this checkpoint needs {_describe_need(widths)}")
+        raise RenderError(
+            f"{path}: {_describe(sets)}; this checkpoint needs {_describe_need(widths)}"
+        )
     for vectors, width in zip(sets, widths, strict=True):
         if vectors.shape[-1] != width:
             raise RenderError(

@@ -17,6 +17,7 @@ DIFFUSERS_FORMAT = "diffusers"
 # A sidecar next to a single file, holding the diffusers configs of an architecture pantry does
 # not bundle (A1111 reads a ``<checkpoint>.yaml`` next to a checkpoint in the same spirit).
 SIDECAR_SUFFIX = ".config.json"
+EMPHASIS_KEY = "Emphasis"  # the infotext key (kept in Recipe.extra) of A1111's emphasis setting
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class RenderJob:
     vae_format: str = "safetensors"
     vae_fp16_fix: bool = False  # the SDXL fp16-fix VAE may stay in fp16
     clip_skip: int | None = None  # A1111 meaning: 1 = last layer
+    emphasis: str | None = None  # A1111's "Emphasis" setting; None: "Original"
     prompt: str = ""
     negative_prompt: str = ""
     width: int = 512
@@ -84,6 +86,7 @@ def job_from_resolved(resolved, config_dir: Path | None = None) -> RenderJob:
         variant=variant,
         config_dir=config_dir,
         clip_skip=recipe.clip_skip,
+        emphasis=recipe.extra.get(EMPHASIS_KEY),
         prompt=recipe.prompt,
         negative_prompt=recipe.negative_prompt,
         width=recipe.width,

@@ -18,9 +18,10 @@ transformers >= 5.6 (diffusers#14124). A1111 (``sd_hijack_clip``) instead:
 * SD1/SD2: takes ``final_layer_norm(hidden_states[-N])`` for "Clip skip: N" (1 = last layer);
   SDXL: each encoder's ``hidden_states[-(N + 1)]`` side by side (penultimate by default, no
   final norm, as diffusers does) and the pooled embedding of the first chunk;
-* applies emphasis per chunk and per encoder ("Original" emphasis): multiplies each token's
-  vector by its weight, then rescales so the chunk's mean is what it was. The pooled SDXL
-  embedding is taken before emphasis.
+* applies emphasis per chunk and per encoder: "Original" (A1111's default) multiplies each
+  token's vector by its weight, then rescales so the chunk's mean is what it was; the other
+  settings of A1111's "Emphasis" option are in ``EMPHASIS_MODES``. The pooled SDXL embedding is
+  taken before emphasis.
 
 Prompt editing (``[from:to:when]``) is not scheduled: its brackets read as emphasis.
 """
@@ -30,6 +31,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import torch
 
@@ -45,6 +47,22 @@ from pantry.recipes.prompt import (
 CHUNK_TOKENS = 75  # 77 positions minus BOS and EOS
 COMMA_BACKTRACK = 20  # A1111's default "comma_padding_backtrack"
 PLACEHOLDER_ID = 0  # what A1111 puts where embedding vectors go; the vectors replace it
+
+
+class Emphasis(NamedTuple):
+    parse: bool  # read brackets and BREAK (otherwise the text is encoded as written)
+    weigh: bool  # multiply each token's vector by its weight
+    normalize: bool  # then restore the chunk's mean
+
+
+# A1111's "Emphasis" setting, as infotext writes it ("Emphasis: No norm")
+EMPHASIS_MODES = {
+    "Original": Emphasis(parse=True, weigh=True, normalize=True),
+    "No norm": Emphasis(parse=True, weigh=True, normalize=False),
+    "Ignore": Emphasis(parse=True, weigh=False, normalize=False),
+    "None": Emphasis(parse=False, weigh=False, normalize=False),
+}
+DEFAULT_EMPHASIS = "Original"
 
 
 @dataclass
@@ -145,13 +163,20 @@ def build_chunks(
     return chunks
 
 
-def prompt_chunks(tokenizer, text: str, embedding_vectors: Mapping[str, int] | None = None):
-    """A prompt's chunks for one tokenizer; ``embedding_vectors``: name -> vector count."""
+def prompt_chunks(
+    tokenizer, text: str, embedding_vectors: Mapping[str, int] | None = None, parse: bool = True
+):
+    """A prompt's chunks for one tokenizer; ``embedding_vectors``: name -> vector count.
+
+    ``parse=False`` (A1111's emphasis "None") encodes brackets and BREAK as written.
+    """
     embedding_vectors = embedding_vectors or {}
     text = _plain_embedding_names(strip_extra_networks(text), embedding_vectors)
-    pieces = parse_attention(text)
+    pieces = parse_attention(text) if parse else [(text, 1.0)]
     texts = [piece for piece, _ in pieces if piece is not BREAK]
-    ids = iter(tokenizer(texts, add_special_tokens=False, truncation=False).input_ids if texts else [])
+    ids = iter(
+        tokenizer(texts, add_special_tokens=False, truncation=False).input_ids if texts else []
+    )
     segments = [None if piece is BREAK else (next(ids), weight) for piece, weight in pieces]
     words = [
         EmbeddingWord(name, tuple(_name_ids(tokenizer, name)), count)
@@ -170,14 +195,26 @@ def chunk_weights(chunk: Chunk) -> list[float]:
     return [1.0, *chunk.weights, *[1.0] * (CHUNK_TOKENS + 1 - len(chunk.tokens))]
 
 
-def emphasize(hidden: torch.Tensor, weights: Sequence[float]) -> torch.Tensor:
-    """A1111's "Original" emphasis: scale each position by its weight, then restore the mean."""
-    if all(weight == 1.0 for weight in weights):
+def emphasize(
+    hidden: torch.Tensor, weights: Sequence[float], emphasis: Emphasis = EMPHASIS_MODES["Original"]
+) -> torch.Tensor:
+    """Scale each position by its weight, then (normally) restore the chunk's mean."""
+    if not emphasis.weigh or all(weight == 1.0 for weight in weights):
         return hidden
     z = hidden.float()
     original_mean = z.mean()
     z = z * torch.tensor(weights, dtype=z.dtype, device=z.device).reshape(1, -1, 1)
-    return (z * (original_mean / z.mean())).to(hidden.dtype)
+    if emphasis.normalize:
+        z = z * (original_mean / z.mean())
+    return z.to(hidden.dtype)
+
+
+def emphasis_mode(name: str | None) -> Emphasis:
+    name = name or DEFAULT_EMPHASIS
+    if name not in EMPHASIS_MODES:
+        known = ", ".join(EMPHASIS_MODES)
+        raise RenderError(f"emphasis {name!r} is not known; use one of: {known}")
+    return EMPHASIS_MODES[name]
 
 
 def encode_sd(
@@ -187,21 +224,25 @@ def encode_sd(
     negative: str,
     clip_skip: int | None,
     embeddings: Sequence = (),
+    emphasis: str | None = None,
 ):
     """SD1/SD2 embeddings: ``final_layer_norm(hidden_states[-clip_skip])`` per chunk.
 
-    ``embeddings``: ``pantry.render.embeddings.TextualInversion`` values the prompts may name.
+    ``embeddings``: ``pantry.render.embeddings.TextualInversion`` values the prompts may name;
+    ``emphasis``: a key of ``EMPHASIS_MODES`` (None: "Original").
     """
     layer = _layer_from_end(text_encoder, clip_skip or 1)
     norm = _final_layer_norm(text_encoder)
+    mode = emphasis_mode(emphasis)
     vectors = {ti.name: ti.vectors[0] for ti in embeddings}
-    chunks, negative_chunks = _paired_chunks([tokenizer], prompt, negative, embeddings)
+    chunks, negative_chunks = _paired_chunks([tokenizer], prompt, negative, embeddings, mode)
 
     def encode(chunk_list: list[Chunk]) -> torch.Tensor:
         parts = []
         for chunk in chunk_list:
             output = _encode_chunk(text_encoder, tokenizer, chunk, vectors)
-            parts.append(emphasize(norm(output.hidden_states[-layer]), chunk_weights(chunk)))
+            hidden = norm(output.hidden_states[-layer])
+            parts.append(emphasize(hidden, chunk_weights(chunk), mode))
         return torch.cat(parts, dim=1)
 
     with torch.no_grad():
@@ -215,13 +256,15 @@ def encode_sdxl(
     negative: str,
     clip_skip: int | None,
     embeddings: Sequence = (),
+    emphasis: str | None = None,
 ):
     """SDXL embeddings: both encoders' ``hidden_states[-(clip_skip + 1)]`` side by side."""
     layer = (clip_skip or 1) + 1
     for encoder in text_encoders:
         _layer_from_end(encoder, layer)
+    mode = emphasis_mode(emphasis)
     vectors = [{ti.name: ti.vectors[i] for ti in embeddings} for i in range(len(text_encoders))]
-    chunks, negative_chunks = _paired_chunks(tokenizers, prompt, negative, embeddings)
+    chunks, negative_chunks = _paired_chunks(tokenizers, prompt, negative, embeddings, mode)
 
     def encode(per_encoder_chunks: list[list[Chunk]]):
         parts, pooled = [], None
@@ -232,7 +275,7 @@ def encode_sdxl(
             ):
                 chunk = encoder_chunks[index]
                 output = _encode_chunk(encoder, tokenizer, chunk, encoder_vectors)
-                widths.append(emphasize(output.hidden_states[-layer], chunk_weights(chunk)))
+                widths.append(emphasize(output.hidden_states[-layer], chunk_weights(chunk), mode))
                 if pooled is None and hasattr(output, "text_embeds"):
                     pooled = output.text_embeds  # A1111 pools the first chunk only
             parts.append(torch.cat(widths, dim=-1))
@@ -244,11 +287,11 @@ def encode_sdxl(
     return PromptEmbeddings(embeds, negative_embeds, pooled, negative_pooled)
 
 
-def _paired_chunks(tokenizers, prompt: str, negative: str, embeddings: Sequence):
+def _paired_chunks(tokenizers, prompt: str, negative: str, embeddings: Sequence, mode: Emphasis):
     """Chunks per tokenizer for prompt and negative, padded with empty chunks to equal counts."""
     counts = {ti.name: ti.count for ti in embeddings}
-    chunks = [prompt_chunks(t, prompt, counts) for t in tokenizers]
-    negative_chunks = [prompt_chunks(t, negative, counts) for t in tokenizers]
+    chunks = [prompt_chunks(t, prompt, counts, mode.parse) for t in tokenizers]
+    negative_chunks = [prompt_chunks(t, negative, counts, mode.parse) for t in tokenizers]
     count = max(len(chunks[0]), len(negative_chunks[0]))
     for chunk_list in (*chunks, *negative_chunks):
         chunk_list.extend(Chunk() for _ in range(count - len(chunk_list)))

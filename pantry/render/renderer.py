@@ -157,6 +157,7 @@ class Renderer:
                 job.negative_prompt,
                 job.clip_skip,
                 self._textual_inversions(job, encoders),
+                job.emphasis,
             )
         return encode_sd(
             pipe.tokenizer,
@@ -165,6 +166,7 @@ class Renderer:
             job.negative_prompt,
             job.clip_skip,
             self._textual_inversions(job, [pipe.text_encoder]),
+            job.emphasis,
         )
 
     def _textual_inversions(self, job: RenderJob, encoders) -> list[TextualInversion]:

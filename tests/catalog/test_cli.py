@@ -133,3 +133,16 @@ def test_db_current_and_upgrade(run, tmp_path):
     assert "upgraded from (empty) to 0002" in run("db", "upgrade").stdout
     assert "already at revision 0002" in run("db", "upgrade").stdout
     assert json.loads(run("db", "current", "--json").stdout)["current"] == "0002"
+
+
+def test_scan_with_nothing_remembered_asks_for_a_folder(run):
+    result = run("scan")
+    assert result.exit_code == 2
+    assert "no folders to scan" in result.stderr
+
+
+def test_catalog_is_the_package_level_api():
+    import pantry
+    from pantry.catalog import Catalog
+
+    assert pantry.Catalog is Catalog

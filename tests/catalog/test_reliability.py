@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from pantry.catalog import Catalog
 from tests.fixtures.modelfiles import write_safetensors
 
@@ -33,9 +35,9 @@ def small_loras(folder: Path, count: int) -> list[Path]:
     return paths
 
 
-def start(action: str, db: Path, *roots: Path, delay: float, batch: int = 10):
+def start(action: str, db: Path, *roots: Path, delay: float, batch: int = 10, parallel="threads"):
     args = [sys.executable, "-m", "tests.catalog.worker", action, str(db), *map(str, roots)]
-    args += ["--delay", str(delay), "--batch", str(batch)]
+    args += ["--delay", str(delay), "--batch", str(batch), "--parallel", parallel]
     return subprocess.Popen(args, cwd=REPO, stderr=subprocess.PIPE)
 
 
@@ -62,12 +64,38 @@ def integrity_ok(db: Path) -> bool:
         return conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
-def test_scan_killed_midway_is_completed_by_the_next_scan(tmp_path, models):
+def children(pid: int) -> list[int]:
+    listed = subprocess.run(["ps", "--ppid", str(pid), "-o", "pid="], capture_output=True)
+    return [int(p) for p in listed.stdout.split()]
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"
+
+
+@pytest.mark.parametrize("parallel", ["threads", "processes"])
+def test_scan_killed_midway_is_completed_by_the_next_scan(tmp_path, models, parallel):
     small_loras(models, FILES)
     db = tmp_path / "c.db"
-    proc = start("scan", db, models, delay=0.01)
-    kill_when(proc, lambda: rows(db) >= 40)
+    proc = start("scan", db, models, delay=0.01, parallel=parallel)
+    readers: list[int] = []
 
+    def progressed() -> bool:
+        readers[:] = children(proc.pid)
+        return rows(db) >= 40
+
+    kill_when(proc, progressed)
+
+    if parallel == "processes":  # the reader processes leave with their parent
+        assert readers
+        deadline = time.monotonic() + 5
+        while any(alive(p) for p in readers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(alive(p) for p in readers)
     assert integrity_ok(db)
     kept = rows(db)
     assert 40 <= kept < FILES

@@ -22,6 +22,7 @@ def main() -> None:
     parser.add_argument("roots", nargs="*")
     parser.add_argument("--delay", type=float, default=0.0)
     parser.add_argument("--batch", type=int, default=200)
+    parser.add_argument("--parallel", default="threads")
     args = parser.parse_args()
     read = formats.read_header
 
@@ -32,8 +33,8 @@ def main() -> None:
     formats.read_header = slow_read
     with Catalog.open(args.catalog) as catalog:
         if args.action == "scan":
-            # Threads: the slowed reader is patched into this process only.
-            catalog.scan(args.roots, batch_size=args.batch, parallel="threads")
+            # Forked readers inherit the slowed read_header patched in above.
+            catalog.scan(args.roots, batch_size=args.batch, parallel=args.parallel)
         else:
             catalog.hash(None, progress=lambda *_: time.sleep(args.delay))
 

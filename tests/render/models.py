@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
 
 from pantry.identify.keymap import unet_diffusers_to_original
 from pantry.render.ldm_export import save_single_file, vae_to_ldm
@@ -88,15 +88,44 @@ def write_kohya_lora(pipe, path: Path, seed: int, scale: float = 0.5, sdxl: bool
 
 def write_unmatched_lora(path: Path) -> Path:
     """A well-formed kohya LoRA whose modules no tiny model has."""
+    save_file(_unmatched_module(), str(path))
+    return path
+
+
+def write_partly_matching_lora(pipe, path: Path) -> Path:
+    """A kohya LoRA for the pipeline, plus one module the pipeline does not have."""
+    write_kohya_lora(pipe, path, seed=3)
+    save_file({**load_file(str(path)), **_unmatched_module()}, str(path))
+    return path
+
+
+def _unmatched_module() -> dict[str, torch.Tensor]:
     key = "lora_unet_up_blocks_7_attentions_3_transformer_blocks_0_attn1_to_q"
-    save_file(
-        {
-            f"{key}.lora_down.weight": torch.ones(LORA_RANK, 32),
-            f"{key}.lora_up.weight": torch.ones(32, LORA_RANK),
-            f"{key}.alpha": torch.tensor(float(LORA_RANK)),
-        },
-        str(path),
-    )
+    return {
+        f"{key}.lora_down.weight": torch.ones(LORA_RANK, 32),
+        f"{key}.lora_up.weight": torch.ones(32, LORA_RANK),
+        f"{key}.alpha": torch.tensor(float(LORA_RANK)),
+    }
+
+
+def write_embedding(stem: Path, fmt: str, widths: list[int], vectors: int, seed: int = 0) -> Path:
+    """A textual-inversion file with random vectors, in one of the layouts users meet.
+
+    ``safetensors``: A1111's ``emb_params``; ``a1111_pt``: A1111's pickled ``string_to_param``
+    dict; ``sdxl``: ``clip_l`` and ``clip_g`` (``widths`` gives both).
+    """
+    generator = torch.Generator().manual_seed(seed)
+    sets = [torch.randn(vectors, width, generator=generator) for width in widths]
+    if fmt == "sdxl":
+        path = stem.with_suffix(".safetensors")
+        save_file(dict(zip(("clip_l", "clip_g"), sets, strict=True)), str(path))
+    elif fmt == "a1111_pt":
+        path = stem.with_suffix(".pt")
+        data = {"string_to_token": {"*": 265}, "string_to_param": {"*": sets[0]}}
+        torch.save({**data, "name": stem.name, "step": 100}, path)
+    else:
+        path = stem.with_suffix(".safetensors")
+        save_file({"emb_params": sets[0]}, str(path))
     return path
 
 
@@ -114,4 +143,5 @@ def build_all(directory: Path | None = None) -> dict[str, object]:
             sdxl.pipe, directory / "kohya_sdxl.safetensors", seed=2, sdxl=True
         ),
         "lora_unmatched": write_unmatched_lora(directory / "unmatched.safetensors"),
+        "lora_partial": write_partly_matching_lora(sd1.pipe, directory / "partial.safetensors"),
     }

@@ -11,6 +11,7 @@ import torch
 from pantry.errors import RenderError
 from pantry.render.embeddings import load_embedding
 from pantry.render.prompts import (
+    EmbeddingWord,
     build_chunks,
     encode_sd,
     encode_sdxl,
@@ -159,6 +160,29 @@ def test_sd1_emphasis_matches_a1111_on_the_encoder_hidden_states(tiny, clip_skip
     assert torch.allclose(got.negative, negative, atol=1e-6)
 
 
+def test_no_norm_emphasis_multiplies_without_restoring_the_mean(tiny):
+    pipe = tiny["sd1"].pipe
+    tok, te = pipe.tokenizer, pipe.text_encoder
+    got = encode_sd(tok, te, "a (red:1.5) fox", "", 1, emphasis="No norm")
+    weights = torch.tensor([1.0, 1.0, 1.5] + [1.0] * 74).reshape(1, -1, 1)
+    assert torch.allclose(got.prompt, reference_sd(tok, te, "a red fox", 1) * weights, atol=1e-6)
+
+
+def test_emphasis_none_encodes_the_brackets_as_written(tiny):
+    pipe = tiny["sd1"].pipe
+    tok, te = pipe.tokenizer, pipe.text_encoder
+    got = encode_sd(tok, te, "a (red:1.5) fox", "", 1, emphasis="None")
+    assert torch.equal(got.prompt, reference_sd(tok, te, "a (red:1.5) fox", 1))
+    ignored = encode_sd(tok, te, "a (red:1.5) fox", "", 1, emphasis="Ignore")
+    assert torch.equal(ignored.prompt, reference_sd(tok, te, "a red fox", 1))
+
+
+def test_unknown_emphasis_setting_is_an_error(tiny):
+    pipe = tiny["sd1"].pipe
+    with pytest.raises(RenderError, match="emphasis 'Loud' is not known"):
+        encode_sd(pipe.tokenizer, pipe.text_encoder, "a fox", "", 1, emphasis="Loud")
+
+
 def test_sdxl_default_matches_diffusers_encode_prompt(tiny):
     pipe = tiny["sdxl"].pipe
     ours = encode_sdxl(
@@ -192,7 +216,10 @@ def test_sdxl_clip_skip_2_is_diffusers_clip_skip_1(tiny):
 
 def test_sdxl_emphasis_rescales_each_encoder_on_its_own_and_keeps_the_pooled(tiny):
     pipe = tiny["sdxl"].pipe
-    tokenizers, encoders = [pipe.tokenizer, pipe.tokenizer_2], [pipe.text_encoder, pipe.text_encoder_2]
+    tokenizers, encoders = (
+        [pipe.tokenizer, pipe.tokenizer_2],
+        [pipe.text_encoder, pipe.text_encoder_2],
+    )
     ours = encode_sdxl(tokenizers, encoders, "a (red:1.4) fox", "", None)
     embeds, _, pooled, _ = pipe.encode_prompt("a red fox", device="cpu", negative_prompt="")
     width = pipe.text_encoder.config.hidden_size
@@ -250,18 +277,15 @@ def test_weighted_embedding_is_emphasized_like_a_word(tiny, tmp_path):
     assert chunk.weights == [1.0, 1.2, 1.2, 1.0]
     assert chunk.embeddings == [(1, "mystyle")]
     plain = encode_sd(pipe.tokenizer, pipe.text_encoder, "a mystyle cat", "", 1, [embedding])
-    weighted = encode_sd(pipe.tokenizer, pipe.text_encoder, "a (mystyle:1.2) cat", "", 1, [embedding])
-    assert torch.allclose(weighted.prompt, emphasized(plain.prompt, chunk_weights_of(chunk)))
-
-
-def chunk_weights_of(chunk) -> list[float]:
-    return [1.0, *chunk.weights]
+    weighted = encode_sd(
+        pipe.tokenizer, pipe.text_encoder, "a (mystyle:1.2) cat", "", 1, [embedding]
+    )
+    # positions: BOS, a, the two vectors, cat
+    assert torch.allclose(weighted.prompt, emphasized(plain.prompt, [1.0, 1.0, 1.2, 1.2]))
 
 
 def test_embedding_that_does_not_fit_moves_to_the_next_chunk():
     word_ids = (900, 901)
-    from pantry.render.prompts import EmbeddingWord
-
     words = [EmbeddingWord("style", word_ids, vectors=4)]
     chunks = build_chunks([([7] * 73 + list(word_ids), 1.0)], COMMA, words)
     assert [len(c.tokens) for c in chunks] == [73, 4]
@@ -272,7 +296,10 @@ def test_sdxl_embedding_gives_each_encoder_its_own_vectors(tiny, tmp_path):
     pipe = tiny["sdxl"].pipe
     path = write_embedding(tmp_path / "xlstyle", "sdxl", widths=[32, 48], vectors=2)
     embedding = load_embedding(path, "xlstyle", [32, 48])
-    tokenizers, encoders = [pipe.tokenizer, pipe.tokenizer_2], [pipe.text_encoder, pipe.text_encoder_2]
+    tokenizers, encoders = (
+        [pipe.tokenizer, pipe.tokenizer_2],
+        [pipe.text_encoder, pipe.text_encoder_2],
+    )
     ours = encode_sdxl(tokenizers, encoders, "a xlstyle fox", "", None, [embedding])
     plain = encode_sdxl(tokenizers, encoders, "a xlstyle fox", "", None)
     assert not torch.allclose(ours.prompt[..., :32], plain.prompt[..., :32])

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 
 from pantry.errors import RenderError
-from pantry.render import LoraJob, RenderJob
+from pantry.render import EmbeddingJob, LoraJob, RenderJob
 from pantry.render.renderer import batch_order, decode
+from tests.render.models import write_embedding
 
 
 def job_for(model, single_file: bool = True, **changes) -> RenderJob:
@@ -83,6 +86,14 @@ def test_loras_swap_without_reloading_the_checkpoint(tiny, renderer):
 def test_lora_that_patches_nothing_is_an_error(tiny, renderer):
     job = job_for(tiny["sd1"], loras=[LoraJob(tiny["lora_unmatched"], 1.0)])
     with pytest.raises(RenderError, match=r"unmatched\.safetensors: LoRA could not be applied"):
+        renderer.render(job)
+
+
+def test_lora_that_matches_only_part_of_its_modules_is_an_error(tiny, renderer):
+    # diffusers only logs a warning for this, which the renderer hears while it keeps
+    # diffusers quiet
+    job = job_for(tiny["sd1"], loras=[LoraJob(tiny["lora_partial"], 1.0)])
+    with pytest.raises(RenderError, match=r"partial\.safetensors: .*part of its weights match no"):
         renderer.render(job)
 
 
@@ -166,3 +177,88 @@ def test_unsupported_base_without_configs_is_an_error(tmp_path):
     job = RenderJob(checkpoint=tmp_path / "flux.safetensors", base="flux")
     with pytest.raises(RenderError, match="cannot render base 'flux'"):
         Renderer(device="cpu").render(job)
+
+
+@pytest.mark.parametrize("base,fmt,widths", [("sd1", "a1111_pt", [32]), ("sdxl", "sdxl", [32, 48])])
+def test_embedding_word_renders_another_image_than_the_plain_word(
+    tiny, renderer, tmp_path, base, fmt, widths
+):
+    path = write_embedding(tmp_path / "inkstyle", fmt, widths=widths, vectors=2)
+    prompt = "a lighthouse, inkstyle"
+    plain = renderer.render(job_for(tiny[base], prompt=prompt))
+    styled = renderer.render(
+        job_for(tiny[base], prompt=prompt, embeddings=[EmbeddingJob(path, "inkstyle")])
+    )
+    assert not styled.loaded_checkpoint
+    assert np.abs(pixels(plain) - pixels(styled)).mean() > 1.0
+
+
+def test_embedding_for_another_base_is_an_error(tiny, renderer, tmp_path):
+    path = write_embedding(tmp_path / "sd1style", "safetensors", widths=[32], vectors=1)
+    job = job_for(tiny["sdxl"], prompt="sd1style", embeddings=[EmbeddingJob(path, "sd1style")])
+    with pytest.raises(RenderError, match=r"sd1style\.safetensors: "):
+        renderer.render(job)
+
+
+def test_emphasis_changes_the_image(tiny, renderer):
+    plain = renderer.render(job_for(tiny["sd1"], prompt="a lighthouse at dusk"))
+    weighted = renderer.render(job_for(tiny["sd1"], prompt="a (lighthouse:1.4) at dusk"))
+    assert not np.array_equal(pixels(plain), pixels(weighted))
+
+
+def test_exported_single_file_reads_back_tensor_for_tensor(tiny):
+    from diffusers.loaders import single_file_utils as sfu
+    from safetensors.torch import load_file
+
+    pipe = tiny["sd1"].pipe
+    ldm = load_file(str(tiny["sd1"].single_file))
+    for converted, model in (
+        (sfu.convert_ldm_unet_checkpoint(ldm, pipe.unet.config), pipe.unet),
+        (sfu.convert_ldm_vae_checkpoint(ldm, pipe.vae.config), pipe.vae),
+    ):
+        state = model.state_dict()
+        assert converted.keys() == state.keys()
+        assert all(torch.equal(converted[k], state[k]) for k in state)
+
+
+def resolved_with_embedding(embedding_asset, problem=None):
+    from types import SimpleNamespace
+
+    from pantry.recipes.model import Recipe, Resolution, ResolvedRecipe
+
+    identity = SimpleNamespace(variant=None, edition=None)
+    checkpoint = SimpleNamespace(
+        path="/models/x.safetensors", base="sd1", format="safetensors", identity=identity
+    )
+    return ResolvedRecipe(
+        recipe=Recipe(checkpoint="x", prompt="a cat, inkstyle"),
+        checkpoint=Resolution("checkpoint", "x", asset=checkpoint),
+        embeddings=[Resolution("embedding", "inkstyle", asset=embedding_asset, problem=problem)],
+    )
+
+
+def test_job_carries_the_recipe_embeddings_under_their_prompt_names():
+    from types import SimpleNamespace
+
+    from pantry.render import job_from_resolved
+
+    asset = SimpleNamespace(path="/models/embeddings/InkStyle.pt")
+    job = job_from_resolved(resolved_with_embedding(asset))
+    assert job.embeddings == [EmbeddingJob(Path("/models/embeddings/InkStyle.pt"), "inkstyle")]
+
+
+def test_job_takes_the_emphasis_setting_an_infotext_carried():
+    from types import SimpleNamespace
+
+    from pantry.render import job_from_resolved
+
+    resolved = resolved_with_embedding(SimpleNamespace(path="/e.pt"))
+    resolved.recipe.extra["Emphasis"] = "No norm"
+    assert job_from_resolved(resolved).emphasis == "No norm"
+
+
+def test_job_with_an_embedding_that_was_not_found_is_an_error():
+    from pantry.render import job_from_resolved
+
+    with pytest.raises(RenderError, match="embedding 'inkstyle' is not available: not_found"):
+        job_from_resolved(resolved_with_embedding(None, problem="not_found"))

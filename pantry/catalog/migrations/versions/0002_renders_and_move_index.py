@@ -35,7 +35,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_assets_scan_state",
         "assets",
-        ["path", "size", "mtime_ns", "inode", "status"],
+        ["path", "size", "mtime_ns", "inode", "device", "status"],
     )
 
 
