@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from pantry.catalog.models import AssetRow, HashRow
@@ -255,8 +255,17 @@ class _BatchWriter:
         ops, self._ops = self._ops, []
         with self._open() as db, db.begin():
             existing = self._existing(db, ops)
+            # New rows go in as one executemany: the ORM's unit of work would cost more than
+            # reading the headers did.
+            new_rows = []
             for op, payload in ops:
-                getattr(self, f"_apply_{op}")(db, existing, payload)
+                if op == "insert" and payload.found.path not in existing:
+                    new_rows.append(row_values(payload, self._now, {}) | {"first_seen": self._now})
+                    self._count(payload, self._report.new)
+                else:
+                    getattr(self, f"_apply_{op}")(db, existing, payload)
+            if new_rows:
+                db.execute(insert(AssetRow), new_rows)
 
     def mark_missing(self, rows: list[_Known]) -> None:
         # Re-check on disk inside the write: another scan may have seen the file come back.
@@ -335,27 +344,39 @@ class _BatchWriter:
 
 def fill_row(row: AssetRow, result: ReadResult, now: float) -> None:
     """Write what reading the file found into its row; the user's overrides stay on top."""
-    f = result.found
-    row.name = asset_name(f.path, f.is_folder)
-    row.size, row.mtime_ns = f.stat.size, f.stat.mtime_ns
-    row.device, row.inode = f.stat.device, f.stat.inode
-    row.format = result.format
-    row.status = result.status
-    row.error = result.error
-    row.identity = result.identity_json
-    row.header_metadata = result.header_metadata
-    row.warnings = result.warnings
-    row.fingerprint = result.fingerprint
-    row.folder_hint = result.hint
-    row.last_seen = now
-    columns, text = result.columns, result.search
-    if row.overrides:
-        detected = Identity.from_json(json.loads(result.identity_json))
-        effective = apply_overrides(detected, row.overrides)
-        columns, text = effective_columns(effective), search_text(row.name, effective)
-    row.search_text = text
-    for key, value in columns.items():
+    for key, value in row_values(result, now, row.overrides or {}).items():
         setattr(row, key, value)
+
+
+def row_values(result: ReadResult, now: float, overrides: dict[str, str]) -> dict[str, Any]:
+    """The asset columns a read sets (all but id, first_seen, overrides and provenance)."""
+    f = result.found
+    name = asset_name(f.path, f.is_folder)
+    columns, text = result.columns, result.search
+    if overrides:
+        detected = Identity.from_json(json.loads(result.identity_json))
+        effective = apply_overrides(detected, overrides)
+        columns, text = effective_columns(effective), search_text(name, effective)
+    return {
+        "path": f.path,
+        "name": name,
+        "size": f.stat.size,
+        "mtime_ns": f.stat.mtime_ns,
+        "device": f.stat.device,
+        "inode": f.stat.inode,
+        "format": result.format,
+        "status": result.status,
+        "error": result.error,
+        "identity": result.identity_json,
+        "header_metadata": result.header_metadata,
+        "warnings": result.warnings,
+        "fingerprint": result.fingerprint,
+        "folder_hint": result.hint,
+        "search_text": text,
+        "last_seen": now,
+        "overrides": overrides,
+        **columns,
+    }
 
 
 def _under(column, root: str):

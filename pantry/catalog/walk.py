@@ -22,7 +22,7 @@ from pantry.catalog.overrides import effective_columns, search_text
 from pantry.errors import UnreadableFileError
 from pantry.identify.identity import Identity
 
-FINGERPRINT_SAMPLE = 64 * 1024
+FINGERPRINT_SAMPLE = 16 * 1024
 DIFFUSERS_INDEX = "model_index.json"
 
 
@@ -243,7 +243,7 @@ def _identity_fields(found: Found, identity: Identity) -> dict[str, Any]:
 
 
 def _fingerprint(found: Found) -> str | None:
-    """SHA-256 of three 64 KiB samples (start, middle, end) and the size.
+    """SHA-256 of three 16 KiB samples (start, middle, end) and the size.
 
     The start holds the header; the middle and end hold weights, so two fine-tunes with the
     same tensor layout (identical headers and sizes) still differ.
