@@ -1,4 +1,4 @@
-"""SQLAlchemy tables of the catalog. The Alembic migrations in ``pantry/catalog/migrations``
+"""SQLAlchemy tables of the catalog. The Alembic migrations in ``migrations/`` (project root)
 create them; a test checks that the migrations and these models agree.
 
 Identity columns (kind, base, ...) hold the *effective* values, user overrides applied, so that

@@ -29,7 +29,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from pantry.catalog import jsontext
 from pantry.errors import CatalogError
 
-MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+# The Alembic environment lives at the project root (``migrations/``), beside the package;
+# pantry is installed from its checkout (pip install -e), so the folder is always there.
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 CATALOG_FILENAME = "catalog.db"
 BUSY_TIMEOUT_MS = 60_000
 WRITE = {"pantry_write": True}  # execution option: start the transaction with BEGIN IMMEDIATE
