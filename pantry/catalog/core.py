@@ -243,6 +243,22 @@ class Catalog:
             return [row_to_asset(r) for r in db.scalars(query).unique()]
 
     @_db_errors
+    def names(self, kind: str) -> list[tuple[int, str]]:
+        """``(id, name)`` of every asset of ``kind``, in :meth:`find`'s order.
+
+        A cheap scan for callers that match names (embeddings a prompt mentions) and then
+        :meth:`get` the few that match, instead of building every Asset.
+        """
+        query = (
+            select(AssetRow.id, AssetRow.name)
+            .where(AssetRow.kind == kind)
+            .order_by(AssetRow.name, AssetRow.id)
+        )
+        # Core rows, not ORM objects: this runs once per linted recipe over thousands of rows.
+        with self._engine.connect() as connection:
+            return connection.execute(query).tuples().all()
+
+    @_db_errors
     def find_by_hash(self, prefix: str) -> list[Asset]:
         """Assets whose sha256, addnet, legacy or BLAKE3 hash starts with ``prefix`` (>= 8 hex,
         any case, optional ``0x``). Shorter or non-hex prefixes match nothing."""

@@ -14,10 +14,11 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -179,16 +180,31 @@ def _reader_pool(parallel: str, count: int, threads: int):
     # spawn and forkserver methods would re-run the caller's __main__ module instead.)
     if wanted and threading.active_count() == 1:
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(
-            max_workers=cores,
-            mp_context=context,
-            initializer=_exit_with_parent,
-            initargs=(os.getpid(),),
-        ) as ex:
+        with (
+            ProcessPoolExecutor(
+                max_workers=cores,
+                mp_context=context,
+                initializer=_exit_with_parent,
+                initargs=(os.getpid(),),
+            ) as ex,
+            _cancel_queued_on_error(ex),
+        ):
             yield ex, PROCESS_CHUNK
     else:
-        with ThreadPoolExecutor(max(1, threads), thread_name_prefix="pantry-scan") as ex:
+        pool = ThreadPoolExecutor(max(1, threads), thread_name_prefix="pantry-scan")
+        with pool as ex, _cancel_queued_on_error(ex):
             yield ex, 1
+
+
+@contextmanager
+def _cancel_queued_on_error(ex: Executor):
+    """On Ctrl-C or an error, drop the reads not yet started: leaving the ``with`` would
+    otherwise wait for every queued file of a large scan."""
+    try:
+        yield
+    except BaseException:
+        ex.shutdown(wait=False, cancel_futures=True)
+        raise
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -201,6 +217,9 @@ def _exit_with_parent(parent: int) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="pantry-parent-watch", daemon=True).start()
+    # Ctrl-C reaches the whole process group: the parent handles it and stops the pool; a
+    # worker that also raised KeyboardInterrupt would print its own traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class _MovePool:

@@ -53,16 +53,22 @@ def resolve_url(path_or_url: str | os.PathLike | None = None) -> str:
 
 def describe(url: str) -> str:
     """The catalog as a user would name it: the file path for SQLite, the URL (no password) else."""
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except SQLAlchemyError:  # not a URL at all: shown as given, make_engine says why
+        return url
     if parsed.get_backend_name() == "sqlite" and parsed.database:
         return parsed.database
     return parsed.render_as_string(hide_password=True)
 
 
 def make_engine(url: str) -> Engine:
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, json_serializer=jsontext.dumps)
+    try:
+        parsed = make_url(url)
+        if parsed.get_backend_name() != "sqlite":
+            return create_engine(url, json_serializer=jsontext.dumps)
+    except (SQLAlchemyError, ImportError) as error:  # unknown dialect, driver not installed
+        raise CatalogError(f"{describe(url)}: cannot open this database URL: {error}") from None
     if parsed.database and parsed.database != ":memory:":
         folder = Path(parsed.database).parent
         try:

@@ -18,9 +18,10 @@ from pantry.cli import (
     recipe_cmds,
     render_cmds,
 )
+from pantry.cli.common import PantryGroup
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=PantryGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pantry")
 def main() -> None:
     """Catalog, identify and pre-flight-lint Stable Diffusion model files."""

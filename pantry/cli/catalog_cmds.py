@@ -9,6 +9,8 @@ Exit codes: 0 ok, 1 verify found changed or missing files, 2 usage or input erro
 from __future__ import annotations
 
 import functools
+import os
+import re
 import time
 from contextlib import contextmanager
 from typing import Any
@@ -28,8 +30,12 @@ from rich.progress import (
 from rich.table import Table
 
 from pantry.catalog.asset import HASH_ADDNET, HASH_BLAKE3, HASH_LEGACY, HASH_SHA256, Asset
-from pantry.cli.common import EXIT_FINDINGS, EXIT_OK, err, fail, out, print_json
+from pantry.cli.common import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, err, fail, out, print_json
 from pantry.errors import PantryError
+from pantry.identify.taxonomy import Base, Kind
+
+# A tag is one word (tables and `pantry search` split on spaces); +name adds, -name removes.
+TAG_CHANGE = re.compile(r"[+-]?\w[\w.:/-]*")
 
 
 def register(group: click.Group) -> None:
@@ -61,7 +67,7 @@ def reports_errors(func):
         try:
             return func(*args, **kwargs)
         except PantryError as error:
-            fail(escape(str(error)))
+            fail(str(error))
 
     return wrapper
 
@@ -91,8 +97,18 @@ def scan(roots: tuple[str, ...], catalog_path: str | None, as_json: bool) -> Non
     Unchanged files are not opened; moved or renamed files keep their tags, hashes and
     overrides; vanished files are marked missing (``pantry prune`` removes them).
     """
-    with open_catalog(catalog_path) as catalog, _progress(bytes_=False) as update:
-        report = catalog.scan(list(roots) or None, progress=update)
+    for root in roots:  # checked before the catalog remembers a mistyped folder
+        if not os.path.exists(root):
+            fail(f"{root}: no such file or folder")
+    try:
+        with open_catalog(catalog_path) as catalog, _progress(bytes_=False) as update:
+            report = catalog.scan(list(roots) or None, progress=update)
+    except KeyboardInterrupt:
+        # Rows are written in batches, each its own transaction: what was read is kept.
+        fail(
+            "scan interrupted; the catalog keeps what was written, scan again to finish",
+            EXIT_INTERRUPTED,
+        )
     if as_json:
         print_json(report.to_json())
         return
@@ -113,8 +129,16 @@ def scan(roots: tuple[str, ...], catalog_path: str | None, as_json: bool) -> Non
 
 
 @click.command()
-@click.option("--kind", help="Only this kind (checkpoint, lora, vae, embedding, ...).")
-@click.option("--base", help="Only this base (sd1, sdxl, flux, ...).")
+@click.option(
+    "--kind",
+    type=click.Choice([k.value for k in Kind], case_sensitive=False),
+    help="Only this kind (checkpoint, lora, vae, embedding, ...).",
+)
+@click.option(
+    "--base",
+    type=click.Choice([b.value for b in Base], case_sensitive=False),
+    help="Only this base (sd1, sdxl, flux, ...).",
+)
 @click.option("--tag", help="Only assets with this tag.")
 @click.option("--missing", is_flag=True, help="Only files that vanished from disk.")
 @catalog_option
@@ -206,6 +230,11 @@ def dupes(catalog_path: str | None, as_json: bool) -> None:
 @reports_errors
 def tag(ref: str, changes: tuple[str, ...], catalog_path: str | None, as_json: bool) -> None:
     """Add (+name or name) and remove (-name) tags: ``pantry tag REF +anime -photoreal``."""
+    for change in changes:
+        if not TAG_CHANGE.fullmatch(change):
+            fail(
+                f"{change!r} is not a tag change: +name or -name, one word (letters, digits, _-.:/)"
+            )
     add = [c.removeprefix("+") for c in changes if not c.startswith("-")]
     remove = [c[1:] for c in changes if c.startswith("-")]
     with open_catalog(catalog_path) as catalog:
@@ -343,12 +372,16 @@ def db() -> None:
 
 @db.command("upgrade")
 @catalog_option
+@json_option
 @reports_errors
-def db_upgrade(catalog_path: str | None) -> None:
+def db_upgrade(catalog_path: str | None, as_json: bool) -> None:
     """Upgrade the catalog schema to the newest revision (opening any command does this too)."""
     with open_catalog(catalog_path, upgrade=False) as catalog:
         before, after = catalog.upgrade()
         where = catalog.location
+    if as_json:
+        print_json({"catalog": where, "before": before, "after": after})
+        return
     if before == after:
         out.print(f"{escape(where)}: already at revision {after}")
     else:

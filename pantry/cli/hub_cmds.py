@@ -103,6 +103,21 @@ def _check_arguments(
         fail("--update re-checks files already pulled: give at most a repository id")
     if is_ref and (patterns or revision):
         fail("an hf:// ref names one file and its revision (.../file@rev): give it alone")
+    if repo_id and not is_ref:
+        _check_repo_id(repo_id)
+
+
+def _check_repo_id(repo_id: str) -> None:
+    # Checked here, before any network or offline check, so a typo is reported as a typo.
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError:
+        fail(
+            f"{repo_id!r} is not a Hugging Face repository id: expected owner/name "
+            "(letters, digits, '-', '_', '.'), or an hf://owner/repo/path/file ref"
+        )
 
 
 def _open_catalog(path: str | None):

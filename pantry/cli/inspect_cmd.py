@@ -31,12 +31,15 @@ def inspect_command(paths: tuple[Path, ...], as_json: bool, explain: bool) -> No
     model_index.json) is one asset. Exit code 2 when any file could not be read.
     """
     reports: list[dict[str, Any]] = []
-    failed = False
-    for path in _expand(paths):
+    expanded, empty_folders = _expand(paths)
+    for folder in empty_folders:
+        error_line(f"{folder}: no model files in this folder")
+    failed = bool(empty_folders)
+    for path in expanded:
         report = inspect_path(path)
         if report["errors"] and report["kind"] == "unknown" and report.get("unreadable"):
             failed = True
-            error_line(escape(report["errors"][0]))
+            error_line(report["errors"][0])
         reports.append(report)
         if not as_json:
             _print_report(report, explain)
@@ -73,14 +76,19 @@ def _size_or_none(path: Path) -> int | None:
         return None
 
 
-def _expand(paths: tuple[Path, ...]) -> list[Path]:
+def _expand(paths: tuple[Path, ...]) -> tuple[list[Path], list[Path]]:
+    """The assets to inspect, and the folders that held none (reported as input errors)."""
     expanded: list[Path] = []
+    empty: list[Path] = []
     for path in paths:
         if path.is_dir() and not is_diffusers_folder(path) and path.suffix not in MODEL_EXTENSIONS:
-            expanded.extend(_model_files_under(path))
+            found = _model_files_under(path)
+            expanded.extend(found)
+            if not found:
+                empty.append(path)
         else:
             expanded.append(path)
-    return expanded
+    return expanded, empty
 
 
 def _model_files_under(root: Path) -> list[Path]:

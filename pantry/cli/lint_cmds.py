@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.console import Console
 
+from pantry.cli.common import error_line, fail
+from pantry.cli.common import open_existing_catalog as _open_existing_catalog
 from pantry.errors import PantryError
 from pantry.lint.context import DTYPES, LintContext
 from pantry.lint.registry import Severity, all_rules, get_rule
@@ -75,9 +76,9 @@ def lint_command(
             catalog.close()
 
     _write_report(outcomes, output_format, output)
-    for outcome in outcomes:
-        if outcome.error:
-            click.echo(f"pantry lint: {outcome.error}", err=True)
+    # One line per fault: a catalog that cannot be opened fails every recipe the same way.
+    for message in dict.fromkeys(o.error for o in outcomes if o.error):
+        error_line(message)
     sys.exit(_exit_code(outcomes, Severity(fail_on)))
 
 
@@ -100,39 +101,21 @@ def rules_command(as_json: bool) -> None:
 
 @click.command("rule")
 @click.argument("code")
-def rule_command(code: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the rule as JSON (one rules entry).")
+def rule_command(code: str, as_json: bool) -> None:
     """Explain one lint rule (by code, e.g. PC201, or name, e.g. lora-base-mismatch)."""
     found = get_rule(code)
     if found is None:
-        click.echo(f"pantry rule: no rule {code!r} (see `pantry rules`)", err=True)
-        sys.exit(EXIT_NOT_CHECKED)
+        fail(f"no rule {code!r} (see `pantry rules`)", EXIT_NOT_CHECKED)
+    if as_json:
+        click.echo(json.dumps(found.to_json(), indent=2))
+        return
     click.echo(f"{found.code} {found.name}")
     click.echo(f"family: {found.family.value}    default severity: {found.severity.value}")
     click.echo("")
     click.echo(found.summary + ".")
     click.echo("")
     click.echo(found.explanation)
-
-
-def _open_existing_catalog(catalog_path: str | None) -> Any:
-    # Linting must not create an empty catalog and then call every asset missing.
-    from sqlalchemy.engine import make_url
-
-    from pantry.catalog import Catalog
-    from pantry.catalog.store import describe, resolve_url
-
-    url = resolve_url(catalog_path)
-    parsed = make_url(url)
-    on_disk = parsed.get_backend_name() == "sqlite" and parsed.database not in (
-        None,
-        "",
-        ":memory:",
-    )
-    if on_disk and not Path(parsed.database).is_file():
-        raise PantryError(
-            f"{describe(url)}: no catalog here; run `pantry scan FOLDER` first (or pass --catalog)"
-        )
-    return Catalog.open(url)
 
 
 def _write_report(outcomes: list, output_format: str, output: Path | None) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from pantry.cli.common import EXIT_FINDINGS, err, fail
+from pantry.cli.common import EXIT_FINDINGS, err, fail, open_existing_catalog
 from pantry.errors import PantryError
 
 
@@ -54,10 +54,8 @@ def render_command(
     Recipes on the same checkpoint share one loaded model. Exit status: 0 rendered,
     1 lint found errors (nothing rendered), 2 a recipe, asset or render failed.
     """
-    from pantry.catalog import Catalog
-
     try:
-        catalog = Catalog.open(catalog_path)
+        catalog = open_existing_catalog(catalog_path)
     except PantryError as error:
         fail(str(error))
     try:

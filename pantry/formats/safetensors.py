@@ -90,22 +90,31 @@ def _parse_header(
     elif type(metadata) is not dict or not all(type(v) is str for v in metadata.values()):
         raise HeaderError(path, "__metadata__ must map strings to strings")
 
-    tensors, spans = _read_tensor_entries(path, doc)
-    _check_data_region(path, spans, data_size)
+    tensors, in_order_end = _read_tensor_entries(path, doc)
+    if in_order_end is None:
+        spans = [(*entry["data_offsets"], name) for name, entry in doc.items()]
+        _check_data_region(path, spans, data_size)
+    else:
+        _check_data_end(path, in_order_end, data_size)
     return tensors, metadata
 
 
-def _read_tensor_entries(
-    path: Path, doc: dict
-) -> tuple[dict[str, TensorInfo], list[tuple[int, int, str]]]:
-    # Models repeat a few hundred (dtype, shape) pairs over thousands of tensors: each pair is
-    # validated and its immutable TensorInfo built once; later entries only look it up.
+def _read_tensor_entries(path: Path, doc: dict) -> tuple[dict[str, TensorInfo], int | None]:
+    """Every entry's TensorInfo, checked against its offsets; and where the data ends when the
+    entries already tile the data region in the order listed (None when they do not).
+
+    Hot path (thousands of entries per file): models repeat a few hundred (dtype, shape)
+    pairs, so each pair is validated and its immutable TensorInfo built once; later entries
+    only look it up. Writers list tensors in offset order, so tiling is checked on the way;
+    only other files need the sort in ``_check_data_region``.
+    """
     # Known leniency, for speed: JSON true/false equal 1/0 in Python, so a boolean dimension or
     # offset slips through when an equal integer shape was seen before (the first sighting is
     # checked strictly). The values read are still the right integers.
     tensors: dict[str, TensorInfo] = {}
-    spans: list[tuple[int, int, str]] = []
     known: dict[tuple, tuple[TensorInfo, int]] = {}
+    position = 0  # end of the previous entry
+    in_order = True
     for name, entry in doc.items():
         try:
             info, nbytes = known[entry["dtype"], tuple(entry["shape"])]
@@ -122,9 +131,13 @@ def _read_tensor_entries(
                 f"tensor {_short(name)}: data_offsets span {size} bytes but "
                 f"{info.dtype}{list(info.shape)} needs {nbytes}",
             )
+        # Each entry starting where the previous one ended (sizes are >= 0 here) is a
+        # sorted tiling from 0: what _check_data_region would find after sorting.
+        if begin != position:
+            in_order = False
+        position = end
         tensors[name] = info
-        spans.append((begin, end, name))
-    return tensors, spans
+    return tensors, position if in_order else None
 
 
 def _check_data_region(path: Path, spans: list[tuple[int, int, str]], data_size: int) -> None:
@@ -143,6 +156,11 @@ def _check_data_region(path: Path, spans: list[tuple[int, int, str]], data_size:
                 path, f"tensor {_short(name)}: data_offsets {fault} (at byte {begin})"
             )
         position = end
+    _check_data_end(path, position, data_size)
+
+
+def _check_data_end(path: Path, position: int, data_size: int) -> None:
+    """The last tensor must end exactly where the file does."""
     if position > data_size:
         raise HeaderError(
             path, f"tensor data needs {position} bytes but the file holds {data_size}: truncated"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pantry.formats.header import TensorInfo
 from pantry.identify.context import Context, KeyIndex
 from pantry.identify.identity import Identity, VaeInfo
 from pantry.identify.meta import base_from_metadata, raw_metadata
@@ -9,6 +10,7 @@ from pantry.identify.signatures import (
     CASCADE_VAE_KEY,
     EMBEDDING_KEYS,
     EMBEDDING_MAX_LOOSE_TENSORS,
+    EMBEDDING_MAX_VECTORS,
     EMBEDDING_PREFIX,
     EMBEDDING_SDXL_KEYS,
     EMBEDDING_WIDTH_BASE,
@@ -28,6 +30,8 @@ from pantry.identify.signatures import (
 from pantry.identify.taxonomy import Base, Kind
 from pantry.identify.verdict import DECISIVE, LIKELY, WEAK, BaseClaim, Claim, settle_base
 
+# Text encoder widths a textual-inversion vector can have (CLIP-L, OpenCLIP-H/bigG, T5).
+EMBEDDING_WIDTHS = frozenset({768, 1024, 1280, 4096})
 # A file is a lone component when that component's keys make up this share of it.
 MIN_COMPONENT_SHARE = 0.8
 _VAE_PARTS = ("encoder.", "decoder.", "quant_conv.", "post_quant_conv.", "bn.")
@@ -222,6 +226,19 @@ class TextEncoderMatcher:
             ident.base_candidates = [b.value for b in bases]
 
 
+def _looks_like_token(name: str, info: TensorInfo) -> bool:
+    """A diffusers ``{"<token>": vectors}`` entry, not a layer's ``proj.weight``."""
+    if "." in name and not name.startswith("<"):
+        return False
+    if len(info.shape) == 1:
+        return info.shape[0] in EMBEDDING_WIDTHS
+    return (
+        len(info.shape) == 2
+        and info.shape[0] <= EMBEDDING_MAX_VECTORS
+        and info.shape[1] in EMBEDDING_WIDTHS
+    )
+
+
 class EmbeddingMatcher:
     name = "embedding"
 
@@ -236,8 +253,7 @@ class EmbeddingMatcher:
         if key is not None:
             return Claim(Kind.EMBEDDING.value, 1.0, "A1111 string_to_param vectors", key)
         if len(keys) <= EMBEDDING_MAX_LOOSE_TENSORS and all(
-            len(t.shape) in (1, 2) and t.shape[-1] in (768, 1024, 1280, 4096)
-            for t in keys.tensors.values()
+            _looks_like_token(name, t) for name, t in keys.tensors.items()
         ):
             key = keys.sorted[0]
             return Claim(Kind.EMBEDDING.value, 0.5, f"a few token vectors ({key!r})", key)

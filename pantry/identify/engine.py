@@ -20,12 +20,19 @@ from pantry.identify.folders import describe_folder
 from pantry.identify.identity import Identity
 from pantry.identify.lora import LoraMatcher
 from pantry.identify.main_model import MainModelMatcher
-from pantry.identify.meta import lineage_from_metadata, raw_metadata, read_metadata, tag_frequency
-from pantry.identify.signatures import KNOWN_SHA256
+from pantry.identify.meta import (
+    base_from_training_name,
+    lineage_from_metadata,
+    raw_metadata,
+    read_metadata,
+    tag_frequency,
+    unknown_architecture,
+)
+from pantry.identify.signatures import BNB_QUANT_MARKERS, BUNDLED_EMBEDDING_PREFIX, KNOWN_SHA256
 from pantry.identify.stats import weight_stats
 from pantry.identify.style import style_hint
-from pantry.identify.taxonomy import Base, Confidence, Kind
-from pantry.identify.vocab import LINEAGE_BASE
+from pantry.identify.taxonomy import Base, Confidence, Kind, Precision
+from pantry.identify.vocab import LINEAGE_BASES
 
 MATCHERS = (
     MainModelMatcher(),
@@ -67,6 +74,8 @@ CONTAINS: dict[Kind, frozenset[Kind]] = {
     Kind.T2I_ADAPTER: frozenset({Kind.EMBEDDING}),
     Kind.UPSCALER: frozenset({Kind.EMBEDDING}),
 }
+# Kinds that work with every base: a training base's name says nothing about them.
+NO_BASE_KINDS = frozenset({Kind.UNKNOWN.value, Kind.UPSCALER.value})
 # Claims at least this sure count as a conflict when two disagree.
 FIRM = 0.8
 # A best claim below this explains only part of the file (e.g. a VAE glued to a text encoder).
@@ -89,7 +98,9 @@ def identify(header: Header, hashes: dict[str, str] | None = None) -> Identity:
         _identify_tensors(ctx, ident)
         tensors = list(header.tensors.values())
     ident.precision, ident.params = weight_stats(tensors)
+    _quantisation(ctx, ident)
     _metadata(ctx, ident)
+    _bundled_embeddings(ctx, ident)
     _known_file(ctx, ident)
     return ident
 
@@ -146,17 +157,13 @@ def _metadata(ctx: Context, ident: Identity) -> None:
     shown, warnings = read_metadata(raw)
     ident.metadata.update(shown)
     ident.warnings.extend(warnings)
-    lineage = lineage_from_metadata(raw)
-    if lineage is not None and ident.lineage is None:
-        name, fact, source = lineage
-        if ident.base in (LINEAGE_BASE.value, Base.UNKNOWN.value):
-            ident.lineage = name
-            ident.add("lineage", fact, source)
-        else:
-            ident.warnings.append(
-                f"metadata names {name}, an SDXL family, but base is {ident.base}"
-            )
-            ident.add("lineage", f"ignored: {fact} (base is {ident.base})", source)
+    _lineage(raw, ident)
+    _training_base(raw, ident)
+    arch = unknown_architecture(raw)
+    if arch is not None:
+        ident.add("base", f"modelspec.architecture {arch!r} names no base pantry knows", "metadata")
+        if ident.base == Base.UNKNOWN.value and ident.reason:
+            ident.reason += f" (metadata names architecture {arch!r}, which pantry does not know)"
     text = " ".join(
         str(shown.get(k, "")) for k in ("title", "description") if isinstance(shown.get(k), str)
     )
@@ -167,14 +174,100 @@ def _metadata(ctx: Context, ident: Identity) -> None:
         ident.add("style", f"{ident.style.value}: {ident.style.detail}", ident.style.source)
 
 
+def _lineage(raw: dict[str, str], ident: Identity) -> None:
+    """A family named by the training base or title, kept only where the base allows it."""
+    found = lineage_from_metadata(raw)
+    if found is None or ident.lineage is not None:
+        return
+    name, fact, source, strong = found
+    family_base = LINEAGE_BASES[name]
+    if ident.base == family_base.value:
+        ident.lineage = name
+        ident.add("lineage", fact, source)
+        return
+    if ident.base != Base.UNKNOWN.value:
+        ident.warnings.append(
+            f"metadata names {name}, a {family_base.value} family, but base is {ident.base}"
+        )
+        ident.add("lineage", f"ignored: {fact} (base is {ident.base})", source)
+        return
+    ident.lineage = name
+    ident.add("lineage", fact, source)
+    candidates = ident.base_candidates
+    if (
+        strong
+        and ident.kind not in NO_BASE_KINDS
+        and (not candidates or family_base.value in candidates)
+    ):
+        # the file was made for that training base, so it is made for that base's architecture
+        ident.base = family_base.value
+        ident.reason = None
+        ident.confidence = (Confidence.MEDIUM if source == "hash" else Confidence.LOW).value
+        ident.add("base", f"{name} is a {family_base.value} family and {fact}", source)
+
+
+def _training_base(raw: dict[str, str], ident: Identity) -> None:
+    """A LoRA or embedding trained on a well-known release is for that release's base."""
+    found = base_from_training_name(raw)
+    if found is None or ident.kind in NO_BASE_KINDS:
+        return
+    base, fact = found
+    if ident.base != Base.UNKNOWN.value:
+        if ident.base != base.value:
+            ident.warnings.append(f"{fact}, but the tensors say {ident.base}")
+        return
+    if ident.base_candidates and base.value not in ident.base_candidates:
+        return
+    ident.base = base.value
+    ident.reason = None
+    ident.confidence = Confidence.LOW.value
+    ident.add("base", fact, "metadata")
+
+
+def _bundled_embeddings(ctx: Context, ident: Identity) -> None:
+    """kohya stores textual inversions trained with a LoRA as ``bundle_emb.<name>.<vectors>``."""
+    if ident.kind != Kind.LORA.value or not ctx.keys.has_prefix(BUNDLED_EMBEDDING_PREFIX):
+        return
+    names = sorted(
+        {
+            key[len(BUNDLED_EMBEDDING_PREFIX) :].split(".", 1)[0]
+            for key in ctx.keys.sorted
+            if key.startswith(BUNDLED_EMBEDDING_PREFIX)
+        }
+    )
+    ident.metadata["bundled_embeddings"] = names
+    ident.add("lora", "bundles textual inversion embeddings: " + ", ".join(names[:10]))
+
+
+def _quantisation(ctx: Context, ident: Identity) -> None:
+    """bitsandbytes 4-bit files store packed bytes: their dtype says int8, their shapes lie."""
+    if ident.precision not in (Precision.INT8.value, Precision.MIXED.value):
+        return  # bnb packs into uint8: other files skip the key scan
+    for marker, precision in BNB_QUANT_MARKERS.items():
+        if any(marker in key for key in ctx.keys.sorted):
+            ident.precision = precision.value
+            ident.add("precision", f"bitsandbytes quantisation state ({marker}): packed 4-bit")
+            ident.warnings.append(
+                "4-bit quantised weights: tensor shapes are packed, so shape-based details "
+                "(input channels, widths) may be unreadable"
+            )
+            return
+
+
 def _known_file(ctx: Context, ident: Identity) -> None:
     """Checkpoints recognised by hash (VAEs use their own hash table in their matcher)."""
     known = KNOWN_SHA256.get(ctx.hashes.get("sha256", ""))
     if known is None or known.kind != ident.kind or ident.kind == Kind.VAE.value:
         return
+    if known.base.value != ident.base:
+        # a published file's hash with another base's tensors: the header is not that file
+        ident.warnings.append(
+            f"SHA-256 is {known.known_as} ({known.base.value}) but the tensors say {ident.base}"
+        )
+        ident.add("base", f"ignored: SHA-256 is {known.known_as} (base {ident.base})", "hash")
+        return
     ident.add("base", f"SHA-256 is {known.known_as}", "hash")
-    if known.base.value == ident.base:
-        ident.confidence = Confidence.HIGH.value
+    ident.confidence = Confidence.HIGH.value
     if known.lineage and ident.lineage is None:
         ident.lineage = known.lineage
         ident.add("lineage", f"SHA-256 is {known.known_as}", "hash")

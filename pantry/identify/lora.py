@@ -15,6 +15,7 @@ from collections import Counter
 from pantry.formats.header import TensorInfo
 from pantry.identify.context import Context
 from pantry.identify.identity import Identity, LoraInfo
+from pantry.identify.lora_lookalikes import in_dit_block, in_unet_block, lookalike_reason
 from pantry.identify.meta import base_from_metadata, raw_metadata
 from pantry.identify.signatures import (
     CONTROL_LORA_FLUX,
@@ -40,6 +41,8 @@ _LOHA_ROLES = frozenset(r for r in LORA_SUFFIX_ROLES.values() if r.startswith("h
 _LOKR_ROLES = frozenset(r for r in LORA_SUFFIX_ROLES.values() if r.startswith("lokr_"))
 _BLOCK_INDEX = re.compile(r"transformer_blocks[._](\d+)")
 _LARGE_SD3_BLOCK = re.compile(r"(joint|transformer)_blocks[._]37[._]")
+# Bases whose (first) text encoder is CLIP-L (768 wide).
+SHARED_CLIP_L_BASES = (Base.SD1, Base.SDXL, Base.SD3, Base.FLUX)
 
 
 class LoraMatcher:
@@ -70,13 +73,19 @@ class LoraMatcher:
         info.modules = sorted(modules)
         ident.lora = info
         ident.add("lora", f"format {info.format}" + (" with DoRA magnitudes" if info.dora else ""))
-        structure = _structure_base(modules, components)
+        # correctness guards (lora_lookalikes): DiTs that mimic a known base's names/widths
+        lookalike = lookalike_reason(modules)
+        if lookalike:
+            ident.add("base", lookalike)
+        structure = None if lookalike else _structure_base(modules, components)
         settle_base(
             ident,
             structure,
             base_from_metadata(raw),
-            "no patched layer has a width that names a base, and no metadata says",
+            lookalike or "no patched layer has a width that names a base, and no metadata says",
         )
+        if ident.base == Base.UNKNOWN.value and not ident.base_candidates:
+            ident.base_candidates = _shared_encoder_candidates(modules, components)
         denoiser = _denoiser_name(ident.base)
         info.targets = dict(
             Counter(denoiser if c == "denoiser" else c for c in components.values()).most_common()
@@ -153,7 +162,7 @@ def _in_width(parts: dict[str, TensorInfo]) -> int | None:
 def _alpha(raw: dict[str, str], ident: Identity) -> float | None:
     # .alpha tensors hold the value, but a header only says their shape
     text = raw.get("ss_network_alpha")
-    if text is None:
+    if text is None or text.strip().lower() in ("", "none", "null"):
         return None
     try:
         return float(text)
@@ -176,6 +185,16 @@ def _component(name: str) -> str:
     if component.startswith("text_encoder") and any(m in name for m in T5_NAME_MARKERS):
         return "text_encoder_3"
     return component
+
+
+def _shared_encoder_candidates(
+    modules: dict[str, dict[str, TensorInfo]], components: dict[str, str]
+) -> list[str]:
+    """Bases a text-encoder-only LoRA could be for when its CLIP-L width names none."""
+    if any(c != "text_encoder" for c in components.values()):
+        return []
+    widths = {_in_width(parts) for name, parts in modules.items() if "self_attn" in name}
+    return [b.value for b in SHARED_CLIP_L_BASES] if widths == {768} else []
 
 
 def _denoiser_name(base: str) -> str:
@@ -202,11 +221,16 @@ def _structure_base(
                     families[base] += 1
                     break
             width = _in_width(parts)
-            if "attn2" in name and "to_k" in name and width:
+            if "attn2" in name and "to_k" in name and width and in_unet_block(name):
                 cross[width] += 1
-            if width and (component == "transformer" or "blocks" in name):
+            if width and in_dit_block(name):
                 dit_widths[width] += 1
-            if not deep_block and (m := _BLOCK_INDEX.search(name)) and int(m.group(1)) >= 2:
+            if (
+                not deep_block
+                and in_unet_block(name)
+                and (m := _BLOCK_INDEX.search(name))
+                and int(m.group(1)) >= 2
+            ):
                 deep_block = True
             sgm = sgm or name.startswith(LORA_SGM_MARKERS)
             large_sd3 = large_sd3 or bool(_LARGE_SD3_BLOCK.search(name))
@@ -255,8 +279,16 @@ def _structure_base(
         width = te1.most_common(1)[0][0]
         if any(n.startswith("lora_te1_") for n in modules):
             # kohya numbers the encoders only for multi-encoder bases (SDXL, SD3, Flux)
-            return BaseClaim(Base.SDXL, "numbered text encoder (lora_te1_) only", "structure", WEAK)
+            return BaseClaim(
+                Base.SDXL,
+                "numbered text encoder (lora_te1_) only",
+                "structure",
+                WEAK,
+                candidates=SHARED_CLIP_L_BASES,
+            )
         base = LORA_TE_WIDTH.get(width)
+        if base is Base.SD1 and not any(n.startswith("lora_te_") for n in modules):
+            base = None  # CLIP-L alone: SD1's encoder, and SDXL's, SD3's and Flux's first one
         if base is not None:
             return BaseClaim(
                 base, f"text encoder width {width} means {base.value}", "structure", LIKELY

@@ -41,26 +41,52 @@ def scan_lora(tensors: dict[str, TensorInfo]) -> LoraScan:
     if len(tensors) > 4 * PRECHECK_SAMPLE and not _sample_has_adapter_key(tensors):
         return LoraScan(other_keys=len(tensors))
     found: dict[str, dict[str, TensorInfo]] = {}
-    key_counts: Counter = Counter()  # several keys may share a role (GLoRA's a1/a2/b1/b2)
+    # Keys beyond one per role (GLoRA's a1/a2/b1/b2 share "glora"), so counts stay per key.
+    shared_roles: Counter = Counter()
+    by_middle = _ROLES_BY_MIDDLE
     for key, info in tensors.items():
-        split = _split(key)
-        if split is None:
+        # Inlined fast path of _split for the common endings ("<module>.alpha",
+        # "<module>.lora_down.weight"): this loop runs over every key of every LoRA.
+        head, dot, last = key.rpartition(".")
+        if last in by_middle:
+            module, dot, middle = head.rpartition(".")
+            role = by_middle[last].get(middle) if dot else None
+            if role is None:
+                if middle not in _THREE_SEGMENT_MIDDLES:
+                    continue
+                split = _split(key)
+                if split is None:
+                    continue
+                module, role = split
+        else:
+            role = LORA_SUFFIX_ROLES.get(last)
+            if role is None or not head:
+                continue
+            module = head
+        parts = found.get(module)
+        if parts is None:
+            found[module] = {role: info}
             continue
-        module, role = split
-        found.setdefault(module, {})[role] = info
-        key_counts[module] += 1
+        if role in parts:
+            shared_roles[module] += 1
+        parts[role] = info
     scan = LoraScan()
+    modules = scan.modules
+    adapter_keys = 0
     for module, parts in found.items():
         if LORA_WEIGHT_ROLES.isdisjoint(parts):
             continue  # e.g. a lone ".alpha" or ".diff" that is an ordinary parameter
+        adapter_keys += len(parts)
+        if module in shared_roles:
+            adapter_keys += shared_roles[module]
         if "ia3" in parts:
             weight = tensors.get(module + ".weight")
             if weight is not None:
                 parts["ia3_weight"] = weight
-                key_counts[module] += 1
-        scan.modules[module] = parts
-        scan.adapter_keys += key_counts[module]
-    scan.other_keys = len(tensors) - scan.adapter_keys
+                adapter_keys += 1
+        modules[module] = parts
+    scan.adapter_keys = adapter_keys
+    scan.other_keys = len(tensors) - adapter_keys
     return scan
 
 
@@ -100,6 +126,13 @@ def _split(key: str) -> tuple[str, str] | None:
                     return key[:dot2], role
     return None
 
+
+# {"weight": {"lora_down": "down", ...}, "bias": {...}}: two-segment endings by last segment.
+_ROLES_BY_MIDDLE: dict[str, dict[str, str]] = {"weight": {}, "bias": {}}
+for _ending, _role in LORA_SUFFIX_ROLES.items():
+    _middle, _, _last = _ending.rpartition(".")
+    if _last in _ROLES_BY_MIDDLE and "." not in _middle:
+        _ROLES_BY_MIDDLE[_last][_middle] = _role
 
 # Middle segments of three-segment endings ("lora_A.default.weight", "lora.down.weight").
 _THREE_SEGMENT_MIDDLES = frozenset(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pantry.formats.header import TensorInfo
 from pantry.identify.context import Context, KeyIndex
 from pantry.identify.identity import Identity
 from pantry.identify.meta import base_from_metadata, raw_metadata
@@ -28,6 +29,7 @@ from pantry.identify.signatures import (
     MARKER_TENSORS,
     OPTIONAL_COMPONENTS,
     PLAYGROUND_MARKERS,
+    POSITION_IDS_KEYS,
     SD2_GLOBAL_STEP_EDITION,
     SD3_LARGE_KEYS,
     SD3_MMDITX_KEYS,
@@ -39,10 +41,15 @@ from pantry.identify.signatures import (
 )
 from pantry.identify.taxonomy import Base, Component, Confidence, Edition, Kind, Variant
 from pantry.identify.verdict import DECISIVE, BaseClaim, Claim, add_variant, settle_base
+from pantry.identify.vocab import MAX_TEXT
 
 # Above this share of LoRA-shaped tensors a file is an adapter that happens to carry a few
 # model weights (e.g. a Flux control LoRA with its norm scales), not a model.
 MAX_ADAPTER_SHARE = 0.5
+# Metadata whose words may say canny vs depth for a 128-channel Flux control model.
+CONTROL_VARIANT_TEXT_KEYS = ("modelspec.title", "modelspec.description", "modelspec.tags")
+INTEGER_DTYPES = frozenset({"I64", "I32", "I16", "I8", "U8", "U16", "U32", "U64"})
+PACKED_DTYPES = frozenset({"U8", "I8"})
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,7 @@ class MainModelMatcher:
         if ident.base == Base.FLUX.value and ident.variant == Variant.DEPTH.value:
             _flux_control_variant(ctx, ident)
         _components(ident, found)
+        _position_ids(keys, ident)
 
 
 def find_architecture(keys: KeyIndex) -> tuple[ArchSignature, str] | None:
@@ -156,7 +164,9 @@ def _variants(keys: KeyIndex, found: MainFound, ident: Identity) -> None:
             "edition", f"guidance embedder {'present' if ident.edition == 'dev' else 'absent'}"
         )
         hit = keys.first(FLUX_IMG_IN_KEYS, root)
-        if hit and len(hit[1].shape) == 2:
+        if hit and _packed(hit[1]):
+            ident.add("variant", "img_in is quantised (packed bytes): its width cannot show fill")
+        elif hit and len(hit[1].shape) == 2:
             width = hit[1].shape[1]
             variant = FLUX_IMG_IN_VARIANT.get(width)
             ident.add("variant", f"img_in takes {width} input features")
@@ -217,8 +227,10 @@ def _sd2_edition(ctx: Context, ident: Identity) -> None:
 
 
 def _flux_control_variant(ctx: Context, ident: Identity) -> None:
-    # 128 input features are shared by Flux Depth and Flux Canny; only words tell them apart
-    text = " ".join([ctx.name, *ctx.metadata.values()]).lower()
+    # 128 input features are shared by Flux Depth and Flux Canny; only words tell them apart.
+    # Name and title only: a ComfyUI "workflow" value may mention any preprocessor node.
+    titles = (ctx.metadata.get(k) for k in CONTROL_VARIANT_TEXT_KEYS)
+    text = " ".join([ctx.name, *(t[:MAX_TEXT] for t in titles if isinstance(t, str))]).lower()
     if "canny" in text and "depth" not in text:
         ident.variants = [
             Variant.CANNY.value if v == Variant.DEPTH.value else v for v in ident.variants
@@ -228,6 +240,24 @@ def _flux_control_variant(ctx: Context, ident: Identity) -> None:
     elif "depth" not in text:
         ident.warnings.append("Flux control model: depth or canny (same shapes); assuming depth")
         ident.add("variant", "128-channel img_in: Flux Depth or Canny; assuming depth", "default")
+
+
+def _packed(info: TensorInfo) -> bool:
+    """bitsandbytes stores 4-bit weights as a [n, 1] column of bytes."""
+    return info.dtype in PACKED_DTYPES or (len(info.shape) == 2 and info.shape[1] == 1)
+
+
+def _position_ids(keys: KeyIndex, ident: Identity) -> None:
+    """Merges that cast every tensor to float also cast CLIP's position ids, and rounding can
+    shift them (76 -> 75.9975 -> 75): the text encoder then reads tokens out of place."""
+    hit = keys.first(POSITION_IDS_KEYS)
+    if hit is not None and hit[1].dtype not in INTEGER_DTYPES:
+        name, info = hit
+        ident.warnings.append(
+            f"CLIP position_ids are stored as {info.dtype}, not integers (a merge artefact): "
+            "their values may be off by one; tools such as model-toolkit can repair them"
+        )
+        ident.add("components", f"{name} has dtype {info.dtype} (float position ids)")
 
 
 def _components(ident: Identity, found: MainFound) -> None:

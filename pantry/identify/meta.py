@@ -13,21 +13,25 @@ from typing import Any
 
 from pantry.formats.header import Header
 from pantry.identify.signatures import KNOWN_SHA256
-from pantry.identify.taxonomy import Base, Variant
+from pantry.identify.taxonomy import Base, Edition, Variant
 from pantry.identify.verdict import DECISIVE, BaseClaim
 from pantry.identify.vocab import (
     ADAPTER_SUFFIXES,
+    ARCHITECTURE_PREFIXES,
     ARCHITECTURES,
     BASE_MODEL_VERSION_PREFIXES,
     BASE_MODEL_VERSIONS,
     GENERIC_TAGS,
-    LINEAGE_SOURCES,
-    LINEAGE_WORDS,
+    LINEAGE_NAME_SOURCES,
+    LINEAGE_TITLE_SOURCES,
+    LINEAGES,
     MAX_TEXT,
     MAX_TRIGGER_WORDS,
     METADATA_SOURCES,
     TOP_TAGS,
+    TRAINING_BASE_NAMES,
     TRIGGER_MIN_SHARE,
+    TRUE_VALUES,
     V_PREDICTION_VALUES,
 )
 
@@ -120,45 +124,76 @@ def trigger_words(raw: dict[str, str], tags: Counter) -> list[str]:
 
 def base_from_metadata(raw: dict[str, str]) -> BaseClaim | None:
     """What the metadata says the model (or the model it was trained for) is."""
-    variants: list[Variant] = []
-    if raw.get(
-        "modelspec.prediction_type", raw.get("modelspec.predict_key", "")
-    ).strip().lower() in (V_PREDICTION_VALUES):
-        variants.append(Variant.V_PREDICTION)
-    arch = raw.get("modelspec.architecture")
-    if arch:
-        key, _ = normalise_architecture(arch)
-        known = ARCHITECTURES.get(key)
-        if known:
-            base, edition, arch_variants = known
-            return BaseClaim(
-                base,
-                f"modelspec.architecture {arch!r}",
-                "metadata",
-                DECISIVE,
-                edition,
-                tuple(dict.fromkeys([*arch_variants, *variants])),
-            )
-    version = (raw.get("ss_base_model_version") or "").strip().lower()
-    if version:
-        if version.endswith("_v"):
-            version = version[:-2]
-            variants.append(Variant.V_PREDICTION)
-        known_version = BASE_MODEL_VERSIONS.get(version)
-        if known_version is None:
-            base = next((b for p, b in BASE_MODEL_VERSION_PREFIXES if version.startswith(p)), None)
-            known_version = (base, None) if base else None
-        if known_version:
-            base, edition = known_version
-            fact = f"ss_base_model_version {raw['ss_base_model_version']!r}"
-            return BaseClaim(base, fact, "metadata", DECISIVE, edition, tuple(variants))
-    if (raw.get("ss_v2") or "").strip().lower() == "true":
-        return BaseClaim(Base.SD2, "ss_v2 = True", "metadata", DECISIVE, None, tuple(variants))
+    variants = _metadata_variants(raw)
+    claim = _architecture_claim(raw) or _version_claim(raw, variants)
+    if claim is None and _flag(raw, "ss_v2"):
+        claim = BaseClaim(Base.SD2, "ss_v2 = True", "metadata", DECISIVE)
     implementation = (raw.get("modelspec.implementation") or "").lower()
-    if "black-forest-labs/flux" in implementation:
+    if claim is None and "black-forest-labs/flux" in implementation:
         fact = f"modelspec.implementation {implementation!r}"
-        return BaseClaim(Base.FLUX, fact, "metadata", DECISIVE, None, tuple(variants))
+        claim = BaseClaim(Base.FLUX, fact, "metadata", DECISIVE)
+    if claim is None:
+        return None
+    claim.variants = tuple(dict.fromkeys([*claim.variants, *variants]))
+    if claim.base is Base.SD2 and claim.edition is None and Variant.V_PREDICTION in claim.variants:
+        claim.edition = Edition.SD2_768_V  # SD2 v-prediction is the 768-v line
+    return claim
+
+
+def unknown_architecture(raw: dict[str, str]) -> str | None:
+    """The ``modelspec.architecture`` value when it names nothing pantry knows."""
+    arch = (raw.get("modelspec.architecture") or "").strip()
+    if arch and _architecture_claim(raw) is None:
+        return arch[:80]
     return None
+
+
+def _metadata_variants(raw: dict[str, str]) -> list[Variant]:
+    variants: list[Variant] = []
+    prediction = raw.get("modelspec.prediction_type", raw.get("modelspec.predict_key", ""))
+    if prediction.strip().lower() in V_PREDICTION_VALUES or _flag(raw, "ss_v_parameterization"):
+        variants.append(Variant.V_PREDICTION)
+    if _flag(raw, "ss_zero_terminal_snr"):
+        variants.append(Variant.ZTSNR)
+    return variants
+
+
+def _architecture_claim(raw: dict[str, str]) -> BaseClaim | None:
+    arch = raw.get("modelspec.architecture")
+    if not arch:
+        return None
+    key, _ = normalise_architecture(arch)
+    fact = f"modelspec.architecture {arch[:80]!r}"
+    known = ARCHITECTURES.get(key)
+    if known:
+        base, edition, arch_variants = known
+        return BaseClaim(base, fact, "metadata", DECISIVE, edition, arch_variants)
+    family = next((b for p, b in ARCHITECTURE_PREFIXES if key.startswith(p)), None)
+    if family is not None:
+        return BaseClaim(family, fact + f" (a {family.value} release)", "metadata", DECISIVE)
+    return None
+
+
+def _version_claim(raw: dict[str, str], variants: list[Variant]) -> BaseClaim | None:
+    text = (raw.get("ss_base_model_version") or "").strip()
+    version = text.lower()
+    if not version or version == "none":
+        return None
+    if version.endswith("_v"):
+        version = version[:-2]
+        variants.append(Variant.V_PREDICTION)
+    known_version = BASE_MODEL_VERSIONS.get(version)
+    if known_version is None:
+        base = next((b for p, b in BASE_MODEL_VERSION_PREFIXES if version.startswith(p)), None)
+        known_version = (base, None) if base else None
+    if known_version is None:
+        return None
+    base, edition = known_version
+    return BaseClaim(base, f"ss_base_model_version {text[:40]!r}", "metadata", DECISIVE, edition)
+
+
+def _flag(raw: dict[str, str], key: str) -> bool:
+    return (raw.get(key) or "").strip().lower() in TRUE_VALUES
 
 
 def normalise_architecture(value: str) -> tuple[str, str | None]:
@@ -171,24 +206,48 @@ def normalise_architecture(value: str) -> tuple[str, str | None]:
     return text, suffix
 
 
-def lineage_from_metadata(raw: dict[str, str]) -> tuple[str, str, str] | None:
-    """(lineage, fact, source) from names or hashes of the training base; never from tensors."""
+def lineage_from_metadata(raw: dict[str, str]) -> tuple[str, str, str, bool] | None:
+    """(lineage, fact, source, strong) from the training base's hash or name, or a title.
+
+    Never from tensors. ``strong`` when a hash or the training base's file name or id says it;
+    a title or tag that names the family is weaker.
+    """
     for key in ("ss_new_sd_model_hash", "ss_sd_model_hash"):
         value = _hex(raw.get(key, ""))
         known = KNOWN_SHA256.get(value) if value else None
         if known and known.lineage:
-            return known.lineage, f"{key} is {known.known_as}", "hash"
-    for key in LINEAGE_SOURCES:
+            return known.lineage, f"{key} is {known.known_as}", "hash", True
+    for key in LINEAGE_NAME_SOURCES:
         value = (raw.get(key) or "").lower()
-        if not value:
-            continue
-        tokens = set(_TOKEN.findall(value))
-        # file names glue words together ("ponyDiffusionV6XL"): search them as substrings
-        loose = key in ("ss_sd_model_name", "sd_checkpoint_name", "modelspec.architecture")
-        for lineage, words in LINEAGE_WORDS:
-            if any((w in value) if loose else (w in tokens) for w in words):
-                return lineage, f"{key} {raw[key][:80]!r} names {lineage}", "metadata"
+        for entry in LINEAGES if value else ():
+            word = next((w for w in entry.in_names if w in value), None)
+            if word:
+                fact = f"training base {key} {raw[key][:80]!r} names {entry.lineage} ({word!r})"
+                return entry.lineage, fact, "metadata", True
+    for key in LINEAGE_TITLE_SOURCES:
+        value = (raw.get(key) or "").lower()
+        for entry in LINEAGES if value else ():
+            word = _title_word(value, entry.in_titles)
+            if word:
+                fact = f"{key} {raw[key][:80]!r} names {entry.lineage} ({word!r})"
+                return entry.lineage, fact, "metadata", False
     return None
+
+
+def base_from_training_name(raw: dict[str, str]) -> tuple[Base, str] | None:
+    """(base, fact) when the training base is a well-known release named by file or hub id."""
+    for key in LINEAGE_NAME_SOURCES:
+        value = (raw.get(key) or "").lower()
+        hit = next(((n, b) for n, b in TRAINING_BASE_NAMES if n in value), None) if value else None
+        if hit is not None:
+            return hit[1], f"training base {key} {raw[key][:80]!r} is a {hit[1].value} release"
+    return None
+
+
+def _title_word(text: str, words: tuple[str, ...]) -> str | None:
+    """The first of ``words`` in free text: single words as whole tokens, others as substrings."""
+    tokens = set(_TOKEN.findall(text))
+    return next((w for w in words if (w in tokens if w.isalnum() else w in text)), None)
 
 
 # --- value parsers ---------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pantry.identify.taxonomy import Base, Component, Edition, Variant
+from pantry.identify.taxonomy import Base, Component, Edition, Precision, Variant
 
 # --- Roots (prefix normalisation) ------------------------------------------------------------
 
@@ -322,6 +322,20 @@ KNOWN_SHA256: dict[str, KnownFile] = {
 }
 
 
+# bitsandbytes saves each 4-bit weight's quantisation state beside it under these names.
+BNB_QUANT_MARKERS: dict[str, Precision] = {
+    "bitsandbytes__nf4": Precision.NF4,
+    "bitsandbytes__fp4": Precision.FP4,
+}
+# Where a checkpoint's CLIP-L keeps its position ids (int64 0..76 in a healthy file).
+POSITION_IDS_KEYS = (
+    "cond_stage_model.transformer.text_model.embeddings.position_ids",
+    "cond_stage_model.transformer.embeddings.position_ids",  # NAI layout
+    "conditioner.embedders.0.transformer.text_model.embeddings.position_ids",
+    "text_encoders.clip_l.transformer.text_model.embeddings.position_ids",
+)
+
+
 # --- Text encoders, embeddings ---------------------------------------------------------------
 
 
@@ -356,8 +370,12 @@ EMBEDDING_KEYS = ("emb_params", "string_to_param.*")
 EMBEDDING_PREFIX = "string_to_param."
 EMBEDDING_SDXL_KEYS = ("clip_l", "clip_g")
 EMBEDDING_WIDTH_BASE: dict[int, Base] = {768: Base.SD1, 1024: Base.SD2}
-# A bare {token: vector} file (diffusers learned_embeds) has at most a handful of tensors.
+# A bare {token: vector} file (diffusers learned_embeds) has at most a handful of tensors,
+# named for their tokens (no ".weight"), each a few vectors (A1111 allows up to 75 per token).
 EMBEDDING_MAX_LOOSE_TENSORS = 10
+EMBEDDING_MAX_VECTORS = 75
+# kohya LoRAs with textual inversions trained alongside: "bundle_emb.<name>.string_to_param.*".
+BUNDLED_EMBEDDING_PREFIX = "bundle_emb."
 
 
 # --- Adapters and the rest -------------------------------------------------------------------
@@ -509,6 +527,31 @@ LORA_SGM_MARKERS = (
     "lora_unet_input_blocks_",
     "lora_unet_output_blocks_",
     "lora_unet_middle_block_",
+)
+# UNet LoRA module names hold one of these; a DiT's "transformer_blocks.N.attn2" (LTX-Video,
+# PixArt, Wan) has cross-attention too, but its width is not a UNet context width.
+LORA_UNET_BLOCK_MARKERS = ("attentions", "input_blocks", "output_blocks", "middle_block")
+LORA_DIT_BLOCK_MARKERS = ("transformer_blocks", "double_blocks", "single_blocks", "joint_blocks")
+# Flux.1 has 19 double-stream and 38 single-stream blocks at width 3072; HunyuanVideo (20/40)
+# and Qwen-Image (60) share the width and most module names.
+FLUX1_HIDDEN = 3072
+FLUX1_BLOCK_COUNTS = {"double": 19, "single": 38}
+# Module-name fragments of transformers that look like Flux (or SD3) to a width check.
+LORA_LOOKALIKE_MARKERS: tuple[tuple[str, str], ...] = (
+    ("img_mlp_fc1", "HunyuanVideo"),
+    ("img_mlp.fc1", "HunyuanVideo"),
+    ("img_mod_linear", "HunyuanVideo"),
+    ("img_mod.linear", "HunyuanVideo"),
+    ("modulation_linear", "HunyuanVideo"),
+    ("modulation.linear", "HunyuanVideo"),
+    ("token_refiner", "HunyuanVideo"),
+    ("img_mlp_net", "Qwen-Image"),
+    ("img_mlp.net", "Qwen-Image"),
+    ("txt_mlp_net", "Qwen-Image"),
+    ("txt_mlp.net", "Qwen-Image"),
+    ("img_mod_1", "Qwen-Image"),
+    ("img_mod.1", "Qwen-Image"),
+    ("joint_transformer_blocks", "AuraFlow"),
 )
 # Flux BFL control LoRA: img_in takes 128 channels (latent + control image latent).
 CONTROL_LORA_FLUX = ("img_in.lora_A.weight", "img_in.lora_B.bias")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from math import prod
+from operator import attrgetter
 
 from pantry.formats.header import TensorInfo
 from pantry.identify.taxonomy import Precision
@@ -25,16 +26,19 @@ DTYPE_PRECISION: dict[str, Precision] = {
 }
 # One dtype must hold this share of the weights for the file to be called that precision.
 DOMINANT_SHARE = 0.9
+_DTYPE_AND_SHAPE = attrgetter("dtype", "shape")
 
 
 def weight_stats(tensors: Iterable[TensorInfo]) -> tuple[str, int]:
     """(precision, parameter count) over the weight tensors."""
     by_precision: Counter = Counter()
     lookup = DTYPE_PRECISION.get
-    for info in tensors:
-        precision = lookup(info.dtype)
+    # Thousands of tensors share a few hundred (dtype, shape) pairs: count the pairs (a C loop),
+    # then weigh each pair once.
+    for (dtype, shape), count in Counter(map(_DTYPE_AND_SHAPE, tensors)).items():
+        precision = lookup(dtype)
         if precision is not None:
-            by_precision[precision] += prod(info.shape)
+            by_precision[precision] += prod(shape) * count
     params = sum(by_precision.values())
     if not params:
         return Precision.UNKNOWN.value, 0

@@ -86,6 +86,7 @@ class Precision(StrEnum):
     BF16 = "bf16"
     FP8 = "fp8"
     FP4 = "fp4"
+    NF4 = "nf4"  # bitsandbytes NormalFloat4 (packed into uint8 tensors)
     INT8 = "int8"
     MIXED = "mixed"
     UNKNOWN = "unknown"

@@ -6,6 +6,8 @@ words as whole tokens (see ``pantry.identify.style``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pantry.identify.taxonomy import Base, Edition, Variant
 
 # --- Normalised metadata: first present source key wins ---------------------------------------
@@ -113,28 +115,92 @@ BASE_MODEL_VERSION_PREFIXES: tuple[tuple[str, Base], ...] = (
     ("sd_v1", Base.SD1),
     ("sd_v2", Base.SD2),
     ("flux", Base.FLUX),
+    ("sd3", Base.SD3),
 )
+# Architecture id families whose newer members pantry has no exact entry for (Flux.1 Kontext,
+# "sd3.5" spelt informally): the base is certain, the release is not.
+ARCHITECTURE_PREFIXES: tuple[tuple[str, Base], ...] = (
+    ("flux-1-", Base.FLUX),
+    ("stable-diffusion-v3-", Base.SD3),
+    ("stable-diffusion-3-", Base.SD3),
+    ("sd3", Base.SD3),
+)
+# kohya booleans are written with str(): "True" / "False".
+TRUE_VALUES = frozenset({"true", "1", "yes"})
 V_PREDICTION_VALUES = frozenset({"v", "v_prediction", "v-prediction", "vpred", "v_pred"})
 
 # Structure may see a parent family that metadata names more precisely.
 REFINEMENTS: frozenset[tuple[Base, Base]] = frozenset({(Base.FLUX, Base.CHROMA)})
 
-# --- Lineage (SDXL fine-tune families): names only ever come from metadata --------------------
+# --- Lineage (fine-tune families): names only ever come from metadata -----------------------
 
-# Checked in order: NoobAI is trained from Illustrious, so its words come first.
-LINEAGE_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("noobai", ("noobai", "noob-ai", "noob_ai", "noobxl")),
-    ("illustrious", ("illustrious", "illustriousxl", "ilxl")),
-    ("pony", ("pony", "ponydiffusion", "ponyxl", "pdxl", "score_9")),
+
+@dataclass(frozen=True)
+class LineageWords:
+    """How a training base or title names a family, and the base every member has.
+
+    ``in_names`` are searched as substrings of file names and model ids, which glue words
+    together ("ponyDiffusionV6XL"); ``in_titles`` must be whole words or phrases of free text,
+    where a bare "pony" is as likely My Little Pony as Pony Diffusion.
+    """
+
+    lineage: str
+    base: Base
+    in_names: tuple[str, ...]
+    in_titles: tuple[str, ...]
+
+
+# Checked in order: NoobAI is trained from Illustrious (and its file names say "NAIXL"), so
+# its words come first; NovelAI's leaked SD1 model is "animefull-final-pruned".
+LINEAGES: tuple[LineageWords, ...] = (
+    LineageWords(
+        "noobai",
+        Base.SDXL,
+        ("noobai", "noob-ai", "noob_ai", "noobxl"),
+        ("noobai", "noob-ai", "noob_ai", "noobxl", "noob ai"),
+    ),
+    LineageWords(
+        "illustrious",
+        Base.SDXL,
+        ("illustrious",),
+        ("illustrious", "illustriousxl", "ilxl", "illustrious xl"),
+    ),
+    LineageWords(
+        "pony",
+        Base.SDXL,
+        ("pony",),
+        ("ponyxl", "pdxl", "ponydiffusion", "pony diffusion", "pony xl", "ponyv6", "pony v6"),
+    ),
+    LineageWords("novelai", Base.SD1, ("animefull", "novelai"), ("novelai", "animefull")),
 )
-LINEAGE_BASE = Base.SDXL
-# Metadata keys a lineage may be read from, strongest first.
-LINEAGE_SOURCES = (
-    "ss_sd_model_name",
-    "modelspec.architecture",
-    "modelspec.title",
-    "modelspec.tags",
-    "sd_checkpoint_name",
+LINEAGE_BASES: dict[str, Base] = {entry.lineage: entry.base for entry in LINEAGES}
+# Metadata keys naming the training base: file names or hub ids, searched for in_names.
+LINEAGE_NAME_SOURCES = ("ss_sd_model_name", "sd_checkpoint_name")
+# Free-text keys, weaker: searched for in_titles only.
+LINEAGE_TITLE_SOURCES = ("modelspec.title", "modelspec.tags", "ss_output_name")
+LINEAGE_SOURCES = LINEAGE_NAME_SOURCES + LINEAGE_TITLE_SOURCES
+
+# Well-known training bases, as kohya's ss_sd_model_name spells them (a file name or a Hugging
+# Face id, matched as lower-case substrings). Used only when the tensors name no base.
+TRAINING_BASE_NAMES: tuple[tuple[str, Base], ...] = (
+    ("stable-diffusion-xl-base", Base.SDXL),
+    ("sd_xl_base", Base.SDXL),
+    ("stable-diffusion-v1-5", Base.SD1),
+    ("stable-diffusion-v1-4", Base.SD1),
+    ("v1-5-pruned", Base.SD1),
+    ("sd-v1-4", Base.SD1),
+    ("sd-v1-5", Base.SD1),
+    ("stable-diffusion-2-1", Base.SD2),
+    ("stable-diffusion-2-base", Base.SD2),
+    ("v2-1_768", Base.SD2),
+    ("v2-1_512", Base.SD2),
+    ("flux.1-dev", Base.FLUX),
+    ("flux1-dev", Base.FLUX),
+    ("flux.1-schnell", Base.FLUX),
+    ("flux1-schnell", Base.FLUX),
+    ("stable-diffusion-3", Base.SD3),
+    ("sd3_medium", Base.SD3),
+    ("sd3.5_", Base.SD3),
 )
 
 # --- Style hints ------------------------------------------------------------------------------
@@ -180,7 +246,7 @@ PHOTO_WORDS = frozenset(
     }
 )
 # Lineages whose outputs are anime/cartoon by default.
-LINEAGE_STYLE = {"pony": "anime", "illustrious": "anime", "noobai": "anime"}
+LINEAGE_STYLE = {"pony": "anime", "illustrious": "anime", "noobai": "anime", "novelai": "anime"}
 # A style from training tags needs this share of the counted style-tag occurrences.
 STYLE_MAJORITY = 0.6
 

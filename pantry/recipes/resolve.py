@@ -34,7 +34,12 @@ LORA_ALIAS_KEYS = ("ss_output_name", "title", "modelspec.title", "output_name")
 
 
 class CatalogLike(Protocol):
-    """What resolution needs from ``pantry.Catalog``."""
+    """What resolution needs from ``pantry.Catalog``.
+
+    ``names(kind) -> [(id, name)]`` and ``get(id)`` are used when present (a catalog of
+    thousands of embeddings is then matched by name, not built asset by asset); without them
+    the names come from ``find``.
+    """
 
     def resolve(self, ref: str, kind: str | None = None) -> Any: ...
 
@@ -106,6 +111,7 @@ class _Lookup:
     def __init__(self, catalog: CatalogLike):
         self.catalog = catalog
         self._by_kind: dict[str, list[Any]] = {}
+        self._names: dict[str, list[tuple[int, str]]] = {}
 
     def single(self, slot: str, ref: str, digest: str | None, line: int | None) -> Resolution:
         result = Resolution(slot=slot, ref=ref, line=line)
@@ -130,6 +136,24 @@ class _Lookup:
         if kind not in self._by_kind:
             self._by_kind[kind] = list(self.catalog.find(kind=kind))
         return self._by_kind[kind]
+
+    def names_of_kind(self, kind: str) -> list[tuple[int, str]]:
+        """``(id, name)`` of every asset of ``kind``, in ``find``'s order."""
+        if kind not in self._names:
+            if hasattr(self.catalog, "names") and hasattr(self.catalog, "get"):
+                self._names[kind] = list(self.catalog.names(kind))
+            else:
+                self._names[kind] = [(a.id, a.name) for a in self.assets_of_kind(kind)]
+        return self._names[kind]
+
+    def named_asset(self, kind: str, index: int) -> Any | None:
+        """The asset behind ``names_of_kind(kind)[index]`` (None if it vanished meanwhile)."""
+        if kind in self._by_kind:
+            return self._by_kind[kind][index]
+        try:
+            return self.catalog.get(self._names[kind][index][0])
+        except RefNotFoundError:
+            return None
 
     def _by_ref(self, result: Resolution, kinds: tuple[str, ...]) -> None:
         if result.ref.startswith(HF_SCHEME):
@@ -215,12 +239,28 @@ def _embeddings(recipe: Recipe, lookup: _Lookup) -> list[Resolution]:
         for name in comfy_embeddings(text):
             if name.lower() not in resolutions:
                 resolutions[name.lower()] = lookup.single("embedding", name, None, line)
-        for asset in lookup.assets_of_kind("embedding"):
-            if asset.name.lower() not in resolutions and mentions_word(text, asset.name):
-                resolutions[asset.name.lower()] = Resolution(
-                    slot="embedding", ref=asset.name, asset=asset, line=line
+        folded = text.lower()
+        for index, (_, name) in enumerate(lookup.names_of_kind("embedding")):
+            if name.lower() in resolutions or not _mentions(text, folded, name):
+                continue
+            asset = lookup.named_asset("embedding", index)
+            if asset is not None:
+                resolutions[name.lower()] = Resolution(
+                    slot="embedding", ref=name, asset=asset, line=line
                 )
     return list(resolutions.values())
+
+
+def _mentions(text: str, folded: str, name: str) -> bool:
+    """``mentions_word(text, name)``, skipping the regex when ``name`` cannot be in ``text``.
+
+    A substring test of the lower-cased strings is a safe pre-check only for ASCII: the
+    regex's case-insensitive match also pairs a few non-ASCII letters with ASCII ones
+    (the Kelvin sign with "k", the long s with "s") that ``str.lower`` keeps apart.
+    """
+    if text.isascii() and name.isascii() and name.lower() not in folded:
+        return False
+    return mentions_word(text, name)
 
 
 def _distinct_files(assets: list[Any]) -> list[Any]:

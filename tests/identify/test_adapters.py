@@ -64,8 +64,16 @@ def test_unsafe_pickle_is_flagged_and_still_identified():
 
 def test_hypernetwork_with_every_default_size_does_not_claim_a_base():
     spec = {f"{w}.0.linear.0.weight": (2 * w, w) for w in (320, 640, 768, 1024, 1280)}
-    extras = {"layer_structure": "[1, 2, 1]", "sd_checkpoint_name": "animefull-final-pruned"}
+    extras = {"layer_structure": "[1, 2, 1]", "sd_checkpoint_name": "myMix_v3"}
     ident = identify(header(spec, fmt="pickle", extras=extras))
     assert (ident.kind, ident.base) == ("hypernetwork", "unknown")
     assert ident.base_candidates == ["sd1", "sd2"]
-    assert ident.metadata["training_base"] == "animefull-final-pruned"
+    assert ident.metadata["training_base"] == "myMix_v3"
+
+
+def test_hypernetwork_trained_on_the_novelai_leak_is_sd1_as_a_low_confidence_guess():
+    spec = {f"{w}.0.linear.0.weight": (2 * w, w) for w in (320, 640, 768, 1024, 1280)}
+    extras = {"layer_structure": "[1, 2, 1]", "sd_checkpoint_name": "animefull-final-pruned"}
+    ident = identify(header(spec, fmt="pickle", extras=extras))
+    assert (ident.base, ident.lineage, ident.confidence) == ("sd1", "novelai", "low")
+    assert ident.reason is None

@@ -12,7 +12,7 @@ from typing import Any
 
 from pantry.catalog.asset import Asset
 from pantry.errors import AmbiguousRefError, RefNotFoundError
-from pantry.identify.identity import Identity, StyleHint, VaeInfo
+from pantry.identify.identity import Evidence, Identity, StyleHint, VaeInfo
 from pantry.lint.context import LintContext
 from pantry.recipes.model import LoraSpec, Recipe, Resolution, ResolvedRecipe
 
@@ -116,19 +116,50 @@ def vae_sd1_or_sdxl() -> Asset:
 
 
 def sdxl_vae() -> Asset:
-    return asset("sdxl_vae", "vae", "sdxl", vae=VaeInfo(latent_channels=4, fp16_fix=False))
+    # recognised by its SHA-256, as identify records it
+    vae = VaeInfo(latent_channels=4, fp16_fix=False, known_as="sdxl_vae (stabilityai)")
+    return asset("sdxl_vae", "vae", "sdxl", vae=vae)
 
 
 def sdxl_vae_fix() -> Asset:
-    return asset("sdxl-vae-fp16-fix", "vae", "sdxl", vae=VaeInfo(latent_channels=4, fp16_fix=True))
+    vae = VaeInfo(latent_channels=4, fp16_fix=True, known_as="sdxl-vae-fp16-fix (madebyollin)")
+    return asset("sdxl-vae-fp16-fix", "vae", "sdxl", vae=vae)
+
+
+def sdxl_vae_undecided(name: str = "sdxl_vae_copy", fp16_fix: bool | None = None) -> Asset:
+    """A 4-channel VAE with no known hash: SD1 or SDXL by shape; fp16-fix only by its name."""
+    vae = VaeInfo(latent_channels=4, fp16_fix=fp16_fix, base_candidates=["sdxl", "sd1"])
+    evidence = [Evidence("vae", "4 latent channels (decoder.conv_in.weight)")]
+    if fp16_fix:
+        evidence.append(Evidence("vae", "file name contains 'fp16-fix' (a guess)", "name"))
+    return asset(
+        name, "vae", "unknown", vae=vae, base_candidates=["sdxl", "sd1"], evidence=evidence
+    )
 
 
 def flux_ae() -> Asset:
     return asset("flux_ae", "vae", "flux", vae=VaeInfo(latent_channels=16))
 
 
+def vae_flux_or_sd3() -> Asset:
+    vae = VaeInfo(latent_channels=16, base_candidates=["flux", "sd3"])
+    return asset("ae_renamed", "vae", "unknown", vae=vae, base_candidates=["flux", "sd3"])
+
+
+def sd3_medium() -> Asset:
+    components = {"present": ["unet", "vae", "text_encoder", "text_encoder_2"], "missing": []}
+    return asset("sd3_medium", base="sd3", edition="medium", components=components)
+
+
 def add_detail() -> Asset:
-    return asset("add_detail", "lora", "sd1")
+    """A detail slider: its only "trigger word" is a guess from its training tags."""
+    return asset(
+        "add_detail",
+        "lora",
+        "sd1",
+        style=StyleHint("photoreal", "training_tags", "training tags: photo (35), realistic (30)"),
+        metadata={"trigger_words": ["detailed"], "tag_frequency": [["detailed", 40]]},
+    )
 
 
 def detail_tweaker_xl() -> Asset:
@@ -136,13 +167,39 @@ def detail_tweaker_xl() -> Asset:
 
 
 def anime_lineart() -> Asset:
+    """Trigger words guessed from ss_tag_frequency, trained at clip skip 2 (as in the demo)."""
     return asset(
         "animeLineart_sd15",
         "lora",
         "sd1",
-        style=StyleHint("anime", "training_tags", "1girl (312), lineart (120)"),
-        metadata={"clip_skip": 2, "trigger_words": ["lineart"]},
+        style=StyleHint("anime", "training_tags", "training tags: 1girl (312), lineart (120)"),
+        metadata={
+            "clip_skip": 2,
+            "trigger_words": ["lineart"],
+            "tag_frequency": [["lineart", 120], ["1girl", 110]],
+        },
     )
+
+
+def lineart_declared() -> Asset:
+    """A LoRA whose file declares its trigger phrase (identify records it as metadata)."""
+    return asset(
+        "lineart_v2",
+        "lora",
+        "sd1",
+        metadata={"trigger_words": ["lineart", "sketch"]},
+        evidence=[
+            Evidence("trigger_words", "modelspec.trigger_phrase 'lineart, sketch'", "metadata")
+        ],
+    )
+
+
+def lcm_lora() -> Asset:
+    return asset("lcm-lora-sdv1-5", "lora", "sd1")
+
+
+def lightning_lora_xl() -> Asset:
+    return asset("sdxl_lightning_4step_lora", "lora", "sdxl")
 
 
 def easynegative() -> Asset:
@@ -208,6 +265,7 @@ def quiet_context(**overrides: Any) -> LintContext:
         "count_tokens": None,
         "count_chunks": None,
         "lora_coverage": None,
+        "declared_triggers": None,
     }
     values.update(overrides)
     return LintContext(**values)
@@ -242,6 +300,11 @@ class FakeCatalog:
 
 
 def demo_assets() -> list[Asset]:
+    """The demo catalog as `pantry demo` identifies it: its VAEs match no known hash."""
+    mse = vae_sd1_or_sdxl()
+    mse.name = "vae-ft-mse-840000-ema-pruned"
+    ae = vae_flux_or_sd3()
+    ae.name = "flux_ae"
     return [
         realistic_vision(),
         anime_dream(),
@@ -250,10 +313,10 @@ def demo_assets() -> list[Asset]:
         refiner(),
         no_vae_checkpoint(),
         inpainting(),
-        vae_mse(),
-        sdxl_vae(),
-        sdxl_vae_fix(),
-        flux_ae(),
+        mse,
+        sdxl_vae_undecided("sdxl_vae"),
+        sdxl_vae_undecided("sdxl-vae-fp16-fix", fp16_fix=True),
+        ae,
         add_detail(),
         detail_tweaker_xl(),
         anime_lineart(),

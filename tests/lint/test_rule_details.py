@@ -97,19 +97,31 @@ def test_sdxl_vae_overflow_is_only_a_concern_in_fp16():
     assert "VAE 'sdxl_vae' is the original SDXL VAE" in finding.message
 
 
-def test_sdxl_checkpoint_own_vae_counts_when_not_known_fixed():
-    [finding] = run(b.recipe_with(b.sdxl_base(), width=1024, height=1024), "PI605")
-    assert "built-in VAE" in finding.message and "not known" in finding.message
+def test_sdxl_checkpoint_own_vae_is_a_note_not_a_warning():
+    resolved = b.recipe_with(b.sdxl_base(), width=1024, height=1024)
+    assert run(resolved, "PI605") == []
+    [finding] = run(resolved, "PI607")
+    assert finding.severity == "info"
+    assert "built-in VAE" in finding.message and "sdxl_base_1.0" in finding.message
 
 
-def test_lora_trained_at_clip_skip_2_asks_for_it():
+def test_lora_trained_at_clip_skip_2_is_a_note_on_the_lora_line():
     resolved = b.recipe_with(b.realistic_vision(), loras=[b.anime_lineart()], clip_skip=1)
-    [finding] = run(resolved, "PT403")
-    assert "animeLineart_sd15" in finding.message and finding.line == b.LINES["clip_skip"]
+    assert run(resolved, "PT403") == []
+    [finding] = run(resolved, "PT412")
+    assert finding.severity == "info" and finding.line == 20
+    assert "animeLineart_sd15" in finding.message and "clip skip 2" in finding.message
 
 
-def test_pony_lineage_asks_for_clip_skip_2():
-    assert [f.code for f in run(b.recipe_with(b.pony()), "PT403")] == ["PT403"]
+def test_pony_lineage_does_not_ask_for_clip_skip_2():
+    # On SDXL every tool already uses the penultimate layer: "clip skip 2" is the default.
+    assert run(b.recipe_with(b.pony(), width=1024, height=1024), "PT403") == []
+
+
+def test_novelai_lineage_asks_for_clip_skip_2():
+    nai = b.asset("nai_merge", lineage="novelai")
+    [finding] = run(b.recipe_with(nai), "PT403")
+    assert "novelai-lineage" in finding.message and "nai_merge" in finding.message
 
 
 def test_clip_skip_zero_is_out_of_range_even_for_unknown_bases():
@@ -117,8 +129,11 @@ def test_clip_skip_zero_is_out_of_range_even_for_unknown_bases():
     assert [f.code for f in run(resolved, "PT401")] == ["PT401"]
 
 
-def test_clip_skip_up_to_24_is_fine_on_sd2():
-    assert run(b.recipe_with(b.asset("sd21", base="sd2"), clip_skip=24), "PT401") == []
+def test_clip_skip_up_to_23_is_fine_on_sd2():
+    sd21 = b.asset("sd21", base="sd2")
+    assert run(b.recipe_with(sd21, clip_skip=23), "PT401") == []
+    [finding] = run(b.recipe_with(sd21, clip_skip=24), "PT401")
+    assert "23 layers" in finding.message and "sd21" in finding.message
 
 
 def test_flux_schnell_with_classic_cfg_is_flagged():
@@ -127,10 +142,17 @@ def test_flux_schnell_with_classic_cfg_is_flagged():
     assert "guidance-distilled" in finding.message
 
 
-def test_flux_needs_multiples_of_16():
+def test_flux_sizes_off_16_are_rounded_not_refused():
     resolved = b.recipe_with(b.flux_dev(), width=1032, height=1024, cfg_scale=1.0)
+    assert run(resolved, "PT404") == []
+    [finding] = run(resolved, "PT413")
+    assert "multiple of 16" in finding.message and "renders at 1024" in finding.message
+
+
+def test_sd3_refuses_sizes_off_16():
+    resolved = b.recipe_with(b.sd3_medium(), width=1032, height=1024, cfg_scale=5.0)
     [finding] = run(resolved, "PT404")
-    assert "multiple of 16" in finding.message
+    assert "multiple of 16" in finding.message and "sd3_medium" in finding.message
 
 
 def test_sd2_768_v_native_size():
@@ -175,7 +197,7 @@ def test_prompt_chunks_ignore_lora_tags_and_check_the_negative_prompt():
 
 
 def test_trigger_word_match_ignores_case():
-    resolved = b.recipe_with(b.anime_dream(), loras=[b.anime_lineart()], prompt="LineArt, cat")
+    resolved = b.recipe_with(b.anime_dream(), loras=[b.lineart_declared()], prompt="LineArt, cat")
     assert run(resolved, "PP502") == []
 
 

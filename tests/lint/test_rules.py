@@ -145,12 +145,34 @@ CASES: dict[str, Case] = {
         lambda: b.recipe_with(b.sdxl_base(), vae=b.sdxl_vae_fix(), width=1024, height=1024),
         {},
     ),
+    "PI606": (
+        lambda: b.recipe_with(
+            b.sdxl_base(),
+            vae=b.sdxl_vae_undecided("my-sdxl-vae-fp16-fix", fp16_fix=True),
+            width=1024,
+            height=1024,
+        ),
+        lambda: b.recipe_with(b.sdxl_base(), vae=b.sdxl_vae_fix(), width=1024, height=1024),
+        {},
+    ),
+    "PI607": (
+        lambda: b.recipe_with(b.sdxl_base(), width=1024, height=1024),
+        lambda: b.recipe_with(b.sdxl_base(), vae=b.sdxl_vae_fix(), width=1024, height=1024),
+        {},
+    ),
     "PP501": (
         lambda: b.recipe_with(b.realistic_vision(), prompt=_words(80)),
         lambda: b.recipe_with(b.realistic_vision(), prompt=_words(75)),
         {"count_tokens": _count_words},
     ),
     "PP502": (
+        lambda: b.recipe_with(b.anime_dream(), loras=[b.lineart_declared()], prompt="a castle"),
+        lambda: b.recipe_with(
+            b.anime_dream(), loras=[b.lineart_declared()], prompt="(sketch:1.2), a castle"
+        ),
+        {},
+    ),
+    "PP505": (
         lambda: b.recipe_with(b.anime_dream(), loras=[b.anime_lineart()], prompt="a castle"),
         lambda: b.recipe_with(
             b.anime_dream(), loras=[b.anime_lineart()], prompt="lineart, a castle"
@@ -197,6 +219,18 @@ CASES: dict[str, Case] = {
     "PT405": (
         lambda: b.recipe_with(b.sdxl_base(), width=512, height=512),
         lambda: b.recipe_with(b.sdxl_base(), width=832, height=1216),
+        {},
+    ),
+    "PT412": (
+        lambda: b.recipe_with(b.anime_dream(), loras=[b.anime_lineart()], prompt="lineart"),
+        lambda: b.recipe_with(
+            b.anime_dream(), loras=[b.anime_lineart()], prompt="lineart", clip_skip=2
+        ),
+        {},
+    ),
+    "PT413": (
+        lambda: b.recipe_with(b.flux_dev(), width=1032, height=1024, cfg_scale=1.0),
+        lambda: b.recipe_with(b.flux_dev(), width=1024, height=1024, cfg_scale=1.0),
         {},
     ),
     "PT406": (

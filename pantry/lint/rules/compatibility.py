@@ -9,8 +9,15 @@ from pantry.lint.context import LintContext
 from pantry.lint.findings import Hit
 from pantry.lint.registry import Family, Severity, rule
 from pantry.lint.rules._common import base_words, found, known_base, label, usable_checkpoint
-from pantry.lint.tables import COVERAGE_LOW, COVERAGE_PARTIAL, LATENT_CHANNELS, VAE_FAMILY
-from pantry.recipes.model import ResolvedRecipe
+from pantry.lint.tables import (
+    COVERAGE_LOW,
+    COVERAGE_PARTIAL,
+    LATENT_CHANNELS,
+    SLOT_KINDS,
+    UNDECIDED_VAE_ACCEPTED,
+    VAE_FAMILY,
+)
+from pantry.recipes.model import Resolution, ResolvedRecipe
 
 
 def _base_mismatches(resolved: ResolvedRecipe, slot: str) -> Iterator[Hit]:
@@ -69,9 +76,11 @@ def lora_base_mismatch(resolved: ResolvedRecipe, context: LintContext) -> Iterat
 def vae_base_mismatch(resolved: ResolvedRecipe, context: LintContext) -> Iterator[Hit]:
     """
     The VAE decodes latents; it must speak the checkpoint's latent space. SD1 and SD2 share
-    one VAE, SDXL and its refiner another. SD1 and SDXL VAEs have identical tensor shapes, so
-    the wrong one loads fine and gives washed-out or garish colours. A VAE whose base is
-    undecided between SD1 and SDXL is accepted for both. A VAE with the wrong number of latent
+    one VAE, SDXL and its refiner another, SD3 and Flux each their own. SD1 and SDXL VAEs have
+    identical tensor shapes, so the wrong one loads fine and gives washed-out or garish
+    colours. A VAE whose base is undecided between SD1 and SDXL (no known hash, no metadata)
+    is accepted for SD1, SD2 and SDXL; one undecided between SD3 and Flux is reported by PC208,
+    as those decode each other's latents to garbage. A VAE with the wrong number of latent
     channels is reported by PC207 instead.
 
     Example:
@@ -82,12 +91,12 @@ def vae_base_mismatch(resolved: ResolvedRecipe, context: LintContext) -> Iterato
     ckpt = usable_checkpoint(resolved)
     if ckpt is None or known_base(ckpt.asset) is None:
         return
-    wanted = VAE_FAMILY.get(ckpt.asset.base, ckpt.asset.base)
+    wanted = _vae_family(ckpt.asset.base)
     for res in found(resolved, "vae"):
         if _latent_channel_clash(res.asset, ckpt.asset) is not None:
             continue
         bases = _vae_bases(res.asset)
-        if bases and all(VAE_FAMILY.get(b, b) != wanted for b in bases):
+        if bases and wanted not in {_vae_family(b) for b in bases}:
             yield Hit(
                 f"{label(res)} is for {' or '.join(bases)}, but {label(ckpt)} is "
                 f"{base_words(ckpt.asset)}",
@@ -96,10 +105,30 @@ def vae_base_mismatch(resolved: ResolvedRecipe, context: LintContext) -> Iterato
 
 
 def _vae_bases(asset: Any) -> list[str]:
+    """The VAE's decided base, else the bases its shapes allow."""
+    bases = _asset_bases(asset)
+    if bases:
+        return bases
     vae = asset.identity.vae
-    if vae is not None and vae.base_candidates:
-        return list(vae.base_candidates)
-    return _asset_bases(asset)
+    return list(vae.base_candidates) if vae is not None else []
+
+
+def _vae_family(base: str) -> str:
+    return VAE_FAMILY.get(base, base)
+
+
+def _undecided_vae(res: Resolution, ckpt: Resolution | None) -> str | None:
+    """Why a VAE of undecided base might not fit the checkpoint, or None when it is fine."""
+    asset = res.asset
+    if known_base(asset) or ckpt is None or known_base(ckpt.asset) is None:
+        return None
+    families = {_vae_family(b) for b in _vae_bases(asset)}
+    wanted = _vae_family(ckpt.asset.base)
+    if len(families) < 2 or wanted not in families:
+        return None  # decided enough, or a plain mismatch (PC202)
+    if any(families <= accepted for accepted in UNDECIDED_VAE_ACCEPTED):
+        return None
+    return f"could be for {' or '.join(_vae_bases(asset))} (identical shapes, no known hash)"
 
 
 @rule(
@@ -232,7 +261,9 @@ def vae_latent_channels(resolved: ResolvedRecipe, context: LintContext) -> Itera
             )
 
 
-def _latent_channel_clash(vae: Any, checkpoint: Any) -> tuple[int, int] | None:
+def _latent_channel_clash(vae: Any, checkpoint: Any | None) -> tuple[int, int] | None:
+    if checkpoint is None:
+        return None
     have = vae.identity.vae.latent_channels if vae.identity.vae is not None else None
     want = LATENT_CHANNELS.get(checkpoint.base)
     if have is None or want is None or have == want:
@@ -250,21 +281,72 @@ def _latent_channel_clash(vae: Any, checkpoint: Any) -> tuple[int, int] | None:
 def base_unknown(resolved: ResolvedRecipe, context: LintContext) -> Iterator[Hit]:
     """
     pantry could not tell which base model an asset belongs to (no decisive tensors, no
-    metadata), so the compatibility rules cannot vouch for it. This is a warning, never a
-    silence: the render may work, or fail the way mismatched models do.
+    metadata, no known hash), so the compatibility rules cannot vouch for it. This is a
+    warning, never a silence: the render may work, or fail the way mismatched models do. It
+    also covers assets whose base is narrowed to a few candidates that the checkpoint's base is
+    one of (an SD3-or-Flux VAE on a Flux checkpoint), and stays quiet where another finding
+    already speaks for the file (unsafe pickle, wrong kind, unreadable) or where the LoRA's
+    modules were compared with the checkpoint's from both headers (PC205/PC206).
 
     Tell pantry what it is with `pantry tag` (a user override), or check the model page.
 
-    Example: a LoRA with only text-encoder modules and no training metadata.
+    Example:
+
+        checkpoint = "flux1-dev"
+        vae = "ae_renamed"    # 16 latent channels: the Flux or the SD3 VAE
     """
+    ckpt = usable_checkpoint(resolved)
     for res in found(resolved):
-        asset = res.asset
-        if asset.status != "ok" or known_base(asset) or _asset_bases(asset):
-            continue
-        if asset.identity.vae is not None and asset.identity.vae.base_candidates:
-            continue
-        reason = f" ({asset.identity.reason})" if asset.identity.reason else ""
-        yield Hit(f"{label(res)}: base model unknown{reason}; cannot check compatibility", [res])
+        message = _unknown_base_message(res, ckpt, context)
+        if message:
+            yield Hit(message, [res, ckpt] if ckpt and res is not ckpt else [res])
+
+
+def _unknown_base_message(
+    res: Resolution, ckpt: Resolution | None, context: LintContext
+) -> str | None:
+    asset = res.asset
+    identity = asset.identity
+    # Another rule already says something louder about this file.
+    if asset.status != "ok" or identity.unsafe or _wrong_kind_for_slot(res):
+        return None
+    against = f" against {label(ckpt)}" if ckpt is not None and res is not ckpt else ""
+    if res.slot == "vae" and identity.vae is not None:
+        if _latent_channel_clash(asset, ckpt.asset if ckpt else None) is not None:
+            return None  # PC207
+        why = _undecided_vae(res, ckpt)
+        if why:
+            return f"{label(res)} {why}; cannot check it{against}"
+        if _vae_bases(asset):
+            return None
+    elif known_base(asset):
+        return None
+    elif res.slot == "lora" and ckpt is not None and _coverage_measured(res, ckpt, context):
+        return None  # its modules were compared with the checkpoint's (PC205/PC206)
+    elif identity.base_candidates:
+        if ckpt is None or known_base(ckpt.asset) not in identity.base_candidates:
+            return None  # a plain mismatch (PC201, ...) or nothing to compare with
+        return (
+            f"{label(res)} could be for {' or '.join(identity.base_candidates)}; "
+            f"cannot confirm it fits{against}"
+        )
+    reason = f" ({identity.reason})" if identity.reason else ""
+    what = "kind and base model" if identity.kind == "unknown" else "base model"
+    if res is ckpt or res.slot == "checkpoint":
+        return f"{label(res)}: {what} unknown{reason}; no other asset can be checked against it"
+    return f"{label(res)}: {what} unknown{reason}; cannot check it{against}"
+
+
+def _wrong_kind_for_slot(res: Resolution) -> bool:
+    wanted = SLOT_KINDS.get(res.slot)
+    kind = res.asset.kind
+    return wanted is not None and kind != "unknown" and kind not in wanted
+
+
+def _coverage_measured(res: Resolution, ckpt: Resolution, context: LintContext) -> bool:
+    if context.lora_coverage is None or res.asset.kind != "lora":
+        return False
+    return context.lora_coverage(res.asset, ckpt.asset) is not None
 
 
 @rule(

@@ -9,7 +9,7 @@ from pantry.lint.findings import Hit
 from pantry.lint.registry import Family, Severity, rule
 from pantry.lint.rules._common import found, label, usable_checkpoint
 from pantry.lint.tables import VAE_FAMILY
-from pantry.recipes.model import ResolvedRecipe
+from pantry.recipes.model import Resolution, ResolvedRecipe
 
 _TEXT_ENCODERS = ("text_encoder", "text_encoder_2", "text_encoder_3")
 
@@ -116,35 +116,135 @@ def checkpoint_without_text_encoder(
     "sdxl-vae-fp16",
     Family.INTEGRITY,
     Severity.WARNING,
-    "The SDXL VAE is not the fp16-fix VAE and the render runs in fp16",
+    "The VAE of an SDXL render is not known to be the fp16-fix VAE, and the render runs in fp16",
 )
 def sdxl_vae_fp16(resolved: ResolvedRecipe, context: LintContext) -> Iterator[Hit]:
     """
     The original SDXL VAE overflows in half precision: images come out black or turn black
-    in the last steps (A1111 then retries in fp32, diffusers upcasts the VAE to fp32 at a
-    memory cost). madebyollin's sdxl-vae-fp16-fix decodes the same latents safely in fp16.
-    Checked when linting for `--dtype fp16` (the default, what GPUs use); the checkpoint's
-    own VAE counts unless it is known to be the fixed one.
+    in the last steps (A1111 then retries in fp32 or needs `--no-half-vae`, diffusers upcasts
+    the VAE to fp32 at a memory cost, ComfyUI's `--fp16-vae` gives black images).
+    madebyollin's sdxl-vae-fp16-fix decodes the same latents safely in fp16.
+
+    Checked when linting for `--dtype fp16` (the default, what GPUs use; bf16 and fp32 have
+    the range and never overflow) for a 4-channel VAE named in the recipe whose base is SDXL
+    or undecided (SD1 and SDXL VAEs have identical shapes), unless a known hash says it is the
+    fixed one. A VAE taken as fixed from its file name only is PI606; the checkpoint's own
+    VAE is PI607.
 
     Example:
 
         checkpoint = "sdxl_base_1.0"
         vae = "sdxl_vae"    # use "sdxl-vae-fp16-fix"
     """
-    ckpt = usable_checkpoint(resolved)
-    if context.dtype != "fp16" or ckpt is None or VAE_FAMILY.get(ckpt.asset.base) != "sdxl":
+    found_vae = _sdxl_vae_in_fp16(resolved, context)
+    if found_vae is None:
         return
-    if resolved.vae is not None:
-        if resolved.vae.asset is None or resolved.vae.asset.kind != "vae":
-            return
-        source, vae_info = resolved.vae, resolved.vae.asset.identity.vae
+    res, ckpt = found_vae
+    info = res.asset.identity.vae
+    if info is not None and info.fp16_fix is True:
+        return
+    if info is not None and info.fp16_fix is False:
+        known = f" ({info.known_as}, by its hash)" if info.known_as else ""
+        state = f"is the original SDXL VAE{known}"
     else:
-        source, vae_info = ckpt, ckpt.asset.identity.vae
-        if "vae" in ckpt.asset.identity.components.get("missing", []):
-            return
-    fixed = vae_info.fp16_fix if vae_info is not None else None
-    if fixed is True:
+        state = "is not known to be the fp16-fix VAE (no known hash; its name does not say so)"
+    yield Hit(
+        f"{label(res)} {state}, used with {label(ckpt)} in fp16: renders may turn black",
+        [res, ckpt],
+    )
+
+
+@rule(
+    "PI606",
+    "sdxl-vae-fp16-fix-by-name",
+    Family.INTEGRITY,
+    Severity.INFO,
+    "The SDXL VAE is taken as the fp16-fix VAE from its file name only",
+)
+def sdxl_vae_fp16_fix_by_name(resolved: ResolvedRecipe, context: LintContext) -> Iterator[Hit]:
+    """
+    The fp16-fix VAE has the same tensor shapes as the original SDXL VAE; only its hash
+    proves which one a file is. This file's hash is not one pantry knows (a re-save, another
+    release, or a renamed original), so it is taken as fixed because its name says
+    "fp16-fix". If fp16 renders come out black, that name was wrong: lint with
+    `--dtype fp32` or use the madebyollin file.
+
+    Example:
+
+        checkpoint = "sdxl_base_1.0"
+        vae = "my-sdxl-vae-fp16-fix"    # hash unknown; fine if the name tells the truth
+    """
+    found_vae = _sdxl_vae_in_fp16(resolved, context)
+    if found_vae is None:
         return
-    whose = label(source) if source is not ckpt else f"the built-in VAE of {label(ckpt)}"
-    state = "is the original SDXL VAE" if fixed is False else "is not known to be fp16-fixed"
-    yield Hit(f"{whose} {state}: fp16 renders may turn black", [source])
+    res, ckpt = found_vae
+    info = res.asset.identity.vae
+    if info is None or info.fp16_fix is not True or info.known_as:
+        return
+    by_name = any(e.about == "vae" and e.source == "name" for e in res.asset.identity.evidence)
+    how = "from its file name only" if by_name else "without a known hash"
+    yield Hit(
+        f"{label(res)} counts as the fp16-fix VAE {how} (no known hash): if renders with "
+        f"{label(ckpt)} in fp16 turn black, it is not",
+        [res, ckpt],
+    )
+
+
+@rule(
+    "PI607",
+    "sdxl-builtin-vae-fp16",
+    Family.INTEGRITY,
+    Severity.INFO,
+    "An SDXL checkpoint decodes with its own VAE in fp16",
+)
+def sdxl_builtin_vae_fp16(resolved: ResolvedRecipe, context: LintContext) -> Iterator[Hit]:
+    """
+    Most SDXL checkpoints carry the original SDXL VAE, which overflows in fp16 (black
+    images). Tools cope by default at some cost: A1111 retries the decode in fp32 when it
+    sees NaNs (or runs with `--no-half-vae`), diffusers and pantry upcast the SDXL VAE to
+    fp32. Which VAE a checkpoint carries cannot be told from its shapes, so this is a note,
+    not a warning: name the fp16-fix VAE to decode in fp16 everywhere.
+
+    Example:
+
+        checkpoint = "sdxl_base_1.0"
+        vae = "sdxl-vae-fp16-fix"    # add this line
+    """
+    ckpt = usable_checkpoint(resolved)
+    if context.dtype != "fp16" or ckpt is None or resolved.vae is not None:
+        return
+    if _vae_family(ckpt.asset.base) != "sdxl":
+        return
+    identity = ckpt.asset.identity
+    if "vae" in identity.components.get("missing", []) or ckpt.asset.kind != "checkpoint":
+        return  # no VAE to speak of: PI603
+    if identity.vae is not None and identity.vae.fp16_fix is True:
+        return
+    yield Hit(
+        f"{label(ckpt)} decodes with its built-in VAE, not known to be fp16-fixed: tools "
+        "upcast it to fp32 or retry on black images; set vae to sdxl-vae-fp16-fix",
+        [ckpt],
+    )
+
+
+def _sdxl_vae_in_fp16(
+    resolved: ResolvedRecipe, context: LintContext
+) -> tuple[Resolution, Resolution] | None:
+    """The recipe's VAE and SDXL checkpoint, when that VAE may be an SDXL one used in fp16."""
+    ckpt = usable_checkpoint(resolved)
+    res = resolved.vae
+    if context.dtype != "fp16" or ckpt is None or res is None or res.asset is None:
+        return None
+    if _vae_family(ckpt.asset.base) != "sdxl" or res.asset.kind != "vae":
+        return None
+    identity = res.asset.identity
+    channels = identity.vae.latent_channels if identity.vae is not None else None
+    if channels not in (None, 4):
+        return None  # PC207
+    if identity.base != "unknown" and _vae_family(identity.base) != "sdxl":
+        return None  # an SD1 VAE on SDXL is PC202; it does not overflow
+    return res, ckpt
+
+
+def _vae_family(base: str) -> str:
+    return VAE_FAMILY.get(base, base)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
+from typing import Any
 
 from pantry.lint.context import LintContext
 from pantry.lint.findings import Hit
 from pantry.lint.registry import Family, Severity, rule
 from pantry.lint.rules._common import found, label, usable_checkpoint
-from pantry.lint.tables import CHUNK_TOKENS, PONY_TAGS
-from pantry.recipes.model import ResolvedRecipe
+from pantry.lint.tables import CHUNK_TOKENS, DECLARED_TRIGGER_SOURCES, PONY_TAGS, TRIGGER_EVIDENCE
+from pantry.recipes.model import Resolution, ResolvedRecipe
 from pantry.recipes.prompt import strip_extra_networks
 
 
@@ -56,26 +58,116 @@ def prompt_over_one_chunk(resolved: ResolvedRecipe, context: LintContext) -> Ite
     "missing-trigger-words",
     Family.PROMPT,
     Severity.WARNING,
-    "None of a LoRA's trigger words is in the prompt",
+    "None of the trigger words a LoRA declares is in the prompt",
 )
 def missing_trigger_words(resolved: ResolvedRecipe, context: LintContext) -> Iterator[Hit]:
     """
-    Many LoRAs only switch on when their trigger word is in the prompt: the word the
-    training captions used for the new concept. pantry reads trigger words from the file's
-    training tags and metadata. None of them appears in the prompt, so the LoRA may do little.
+    Many LoRAs only switch on when their trigger word is in the prompt. This rule trusts only
+    trigger words the file declares (ModelSpec `modelspec.trigger_phrase`, or metadata
+    evidence recorded at scan time): none of them appears in the prompt, so the LoRA may do
+    little. Words pantry guessed from training-tag frequency are only a suggestion (PP505).
+    Matching ignores case, emphasis brackets and `_` versus space.
 
     Example:
 
         prompt = "a castle on a hill"
         [[loras]]
-        ref = "animeLineart_sd15"    # trigger word "lineart"
+        ref = "lineart_v2"    # declares modelspec.trigger_phrase = "lineart"
     """
-    prompt = strip_extra_networks(resolved.recipe.prompt).lower()
+    prompt = _prompt_text(resolved)
+    for res, triggers, declared in _lora_triggers(resolved, context):
+        if declared and not _any_in(triggers, prompt):
+            yield Hit(
+                f"{label(res)}: none of the trigger words it declares ({_show(triggers)}) is "
+                "in the prompt",
+                [res],
+            )
+
+
+@rule(
+    "PP505",
+    "guessed-trigger-words-absent",
+    Family.PROMPT,
+    Severity.INFO,
+    "A word a LoRA's training captions lean on is not in the prompt (a guess)",
+)
+def guessed_trigger_words_absent(resolved: ResolvedRecipe, context: LintContext) -> Iterator[Hit]:
+    """
+    The LoRA declares no trigger word, but its training captions (kohya `ss_tag_frequency`)
+    or its training folder name repeat a few words that pantry takes as likely activation
+    words. That is a guess: detail and style sliders are trained with ordinary words and need
+    none of them. A suggestion to try when the LoRA seems to do little, never a fault.
+
+    Example:
+
+        prompt = "a castle on a hill"
+        [[loras]]
+        ref = "animeLineart_sd15"    # captions: lineart (120), monochrome (90), ...
+    """
+    prompt = _prompt_text(resolved)
+    for res, triggers, declared in _lora_triggers(resolved, context):
+        if not declared and not _any_in(triggers, prompt):
+            where = (
+                "training captions"
+                if res.asset.identity.metadata.get("tag_frequency")
+                else "training folder name"
+            )
+            yield Hit(
+                f"{label(res)}: its {where} lean on {_show(triggers)} (a guess, not declared "
+                "trigger words); if the LoRA seems to do little, try one in the prompt",
+                [res],
+            )
+
+
+def _lora_triggers(
+    resolved: ResolvedRecipe, context: LintContext
+) -> Iterator[tuple[Resolution, list[str], bool]]:
+    """Each LoRA in use once, its trigger words, and whether the file declares them."""
+    seen: set[Any] = set()
     for res in found(resolved, "lora"):
-        triggers = [str(t) for t in res.asset.identity.metadata.get("trigger_words") or []]
-        if triggers and not any(t.lower() in prompt for t in triggers):
-            shown = ", ".join(repr(t) for t in triggers[:5])
-            yield Hit(f"{label(res)}: none of its trigger words ({shown}) is in the prompt", [res])
+        weight = res.lora.weight if res.lora is not None else 1.0
+        if res.asset.id in seen or weight <= 0:
+            continue  # a negative-weight slider needs no trigger
+        seen.add(res.asset.id)
+        identity = res.asset.identity
+        if any(
+            e.about == TRIGGER_EVIDENCE and e.source in DECLARED_TRIGGER_SOURCES
+            for e in identity.evidence
+        ):
+            yield res, _words(identity.metadata.get("trigger_words")), True
+            continue
+        declared = context.declared_triggers(res.asset) if context.declared_triggers else []
+        if declared:
+            yield res, declared, True
+            continue
+        guessed = _words(identity.metadata.get("trigger_words"))
+        if guessed:
+            yield res, guessed, False
+
+
+def _words(value: Any) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _prompt_text(resolved: ResolvedRecipe) -> str:
+    return _normalise(strip_extra_networks(resolved.recipe.prompt))
+
+
+def _normalise(text: str) -> str:
+    # Booru tags are written both ways ("long_hair", "long hair").
+    return " ".join(text.lower().replace("_", " ").split())
+
+
+def _any_in(triggers: list[str], prompt: str) -> bool:
+    for trigger in triggers:
+        words = _normalise(trigger)
+        if words and re.search(rf"(?<!\w){re.escape(words)}(?!\w)", prompt):
+            return True
+    return False
+
+
+def _show(triggers: list[str]) -> str:
+    return ", ".join(repr(t) for t in triggers[:5])
 
 
 @rule(

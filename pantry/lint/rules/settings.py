@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,20 +15,26 @@ from pantry.lint.tables import (
     CFG_RANGE,
     CFG_RANGE_DISTILLED,
     CLIP_SKIP_2_LINEAGES,
+    CLIP_SKIP_MATTERS,
     CLIP_SKIP_MAX,
     CLIP_SKIP_METADATA_KEYS,
-    CLIP_SKIP_NO_EFFECT,
+    CLIP_SKIP_NOTES,
     DEFAULT_SIZE_MULTIPLE,
     DISTILLED_EDITIONS,
     FEW_STEP_EDITIONS,
     FEW_STEP_SAMPLERS,
     FEW_STEP_VARIANTS,
+    FEW_STEP_WORD_PAIRS,
+    FEW_STEP_WORDS,
     LORA_WEIGHT_RANGE,
     NATIVE_SIDE,
     SD2_NATIVE_SIDE,
-    SIZE_MULTIPLE,
+    SIZE_MULTIPLE_REQUIRED,
+    SIZE_MULTIPLE_ROUNDED,
     SIZE_RATIO_RANGE,
+    SIZE_RATIO_RANGE_BY_BASE,
     STEPS_RANGE,
+    STEPS_RANGE_BY_EDITION,
     STEPS_RANGE_DISTILLED,
 )
 from pantry.recipes.model import ResolvedRecipe
@@ -44,9 +51,11 @@ from pantry.recipes.samplers import A1111_SAMPLERS, SCHEDULE_TYPES, split_sample
 def clip_skip_out_of_range(resolved: ResolvedRecipe, context: LintContext) -> Iterator[Hit]:
     """
     Recipes use A1111's meaning: clip skip N takes the Nth layer from the end, so 1 is the
-    last layer (no skip) and N cannot exceed the layer count: 12 for SD1's CLIP-L, 24 for
-    SD2's OpenCLIP-H. 0 and negative values mean nothing (diffusers counts from 0: its
-    `clip_skip=1` is A1111's 2; pantry converts).
+    last layer (no skip) and N cannot exceed the layer count: 12 for SD1's CLIP-L; 23 for SD2,
+    whose OpenCLIP-H was used from its penultimate layer (converted text encoders keep 23 of
+    its 24 layers); 11 for SDXL, which already starts at CLIP-L's penultimate layer. 0 and
+    negative values mean nothing (diffusers counts from 0: its `clip_skip=1` is A1111's 2;
+    pantry converts).
 
     Example:
 
@@ -78,10 +87,11 @@ def clip_skip_out_of_range(resolved: ResolvedRecipe, context: LintContext) -> It
 )
 def clip_skip_no_effect(resolved: ResolvedRecipe, context: LintContext) -> Iterator[Hit]:
     """
-    SDXL already conditions on the text encoder's penultimate layer; A1111's clip-skip slider
-    does nothing there (Forge hides it), and SD3/Flux rely on T5. Some model pages still ask
-    for "clip skip 2" (Pony): in ComfyUI or diffusers it does skip a further layer, so the same
-    recipe renders differently between tools.
+    Clip skip was made for SD1's CLIP-L. SD2 and SDXL already condition on the penultimate
+    layer: A1111's clip-skip setting does nothing there (Forge hides it), while diffusers,
+    ComfyUI and pantry skip a further layer, so the same recipe renders differently between
+    tools. Some model pages still ask for "clip skip 2" (Pony): in A1111 it is a no-op. SD3
+    leans on T5, and Flux reads only CLIP's pooled output, so clip skip means nothing there.
 
     Example:
 
@@ -92,13 +102,9 @@ def clip_skip_no_effect(resolved: ResolvedRecipe, context: LintContext) -> Itera
     ckpt = usable_checkpoint(resolved)
     if ckpt is None or clip_skip is None or clip_skip == 1:
         return
-    if ckpt.asset.base in CLIP_SKIP_NO_EFFECT:
-        yield Hit(
-            f"clip skip {clip_skip} has no effect in A1111 on {label(ckpt)} "
-            f"({ckpt.asset.base}); other tools apply it, so results differ between tools",
-            [ckpt],
-            field="clip_skip",
-        )
+    note = CLIP_SKIP_NOTES.get(ckpt.asset.base)
+    if note:
+        yield Hit(f"clip skip {clip_skip} on {label(ckpt)}: {note}", [ckpt], field="clip_skip")
 
 
 @rule(
@@ -110,10 +116,11 @@ def clip_skip_no_effect(resolved: ResolvedRecipe, context: LintContext) -> Itera
 )
 def clip_skip_2_expected(resolved: ResolvedRecipe, context: LintContext) -> Iterator[Hit]:
     """
-    NovelAI-derived anime checkpoints were trained on the penultimate text-encoder layer
-    (clip skip 2) and glitch at 1; Pony and Illustrious authors ask for 2 as well. LoRAs record
-    the value they were trained with (`ss_clip_skip`). The recipe leaves clip skip at 1 (or
-    unset, which means 1).
+    NovelAI-derived anime checkpoints (SD1) were trained on the penultimate text-encoder
+    layer (clip skip 2) and glitch at 1. pantry asks for 2 when the checkpoint's metadata
+    records clip skip 2 or its lineage is NovelAI; the recipe leaves clip skip at 1 (or unset,
+    which means 1). Not asked on SDXL (Pony, Illustrious): every tool already uses the
+    penultimate layer there. A LoRA trained at another clip skip is PT412.
 
     Example:
 
@@ -123,26 +130,70 @@ def clip_skip_2_expected(resolved: ResolvedRecipe, context: LintContext) -> Iter
     if resolved.recipe.clip_skip not in (None, 1):
         return
     ckpt = usable_checkpoint(resolved)
-    for res in found(resolved):
-        if res.slot not in ("checkpoint", "lora") or (res.slot == "checkpoint" and not ckpt):
-            continue
-        reason = _clip_skip_2_reason(res.asset)
-        if reason:
-            yield Hit(
-                f"{label(res)} {reason}, but the recipe uses clip skip 1",
-                [res],
-                field="clip_skip",
-            )
+    if ckpt is None or ckpt.asset.base not in CLIP_SKIP_MATTERS:
+        return
+    reason = _clip_skip_2_reason(ckpt.asset)
+    if reason:
+        yield Hit(
+            f"{label(ckpt)} {reason}, but the recipe uses clip skip 1", [ckpt], field="clip_skip"
+        )
 
 
 def _clip_skip_2_reason(asset: Any) -> str | None:
     identity = asset.identity
-    trained = metadata_int(identity.metadata, CLIP_SKIP_METADATA_KEYS)
-    if trained == 2:
-        return "was made for clip skip 2 (metadata)"
-    if identity.kind != "lora" and (identity.lineage or "").lower() in CLIP_SKIP_2_LINEAGES:
+    if _trained_clip_skip(asset) == 2:
+        return "was made for clip skip 2 (its metadata says so)"
+    if (identity.lineage or "").lower() in CLIP_SKIP_2_LINEAGES:
         return f"is {identity.lineage}-lineage, made for clip skip 2"
     return None
+
+
+def _trained_clip_skip(asset: Any) -> int | None:
+    value = metadata_int(asset.identity.metadata, CLIP_SKIP_METADATA_KEYS)
+    # ModelSpec's encoder_layer may count from the end with a minus sign (-2 = clip skip 2).
+    return abs(value) if value else None
+
+
+@rule(
+    "PT412",
+    "lora-clip-skip-differs",
+    Family.SETTINGS,
+    Severity.INFO,
+    "A LoRA was trained at another clip skip than the recipe uses",
+)
+def lora_clip_skip_differs(resolved: ResolvedRecipe, context: LintContext) -> Iterator[Hit]:
+    """
+    kohya records the clip skip a LoRA was trained with (`ss_clip_skip`); LoRAs trained on
+    NovelAI-derived models usually say 2. Used at another clip skip the LoRA still works, a
+    little weaker or off-style: worth knowing, rarely worth changing the whole recipe for.
+    Only checked on SD1 and SD2 (on SDXL the setting is not the same thing, see PT402).
+
+    Example:
+
+        checkpoint = "realisticVisionV60"
+        [[loras]]
+        ref = "animeLineart_sd15"    # ss_clip_skip 2, recipe at clip skip 1
+    """
+    ckpt = usable_checkpoint(resolved)
+    if ckpt is None or ckpt.asset.base not in CLIP_SKIP_MATTERS:
+        return
+    used = resolved.recipe.clip_skip or 1
+    for res in _distinct_loras(resolved):
+        trained = _trained_clip_skip(res.asset)
+        if trained is not None and trained != used:
+            yield Hit(
+                f"{label(res)} was trained at clip skip {trained} (its metadata), the recipe "
+                f"uses {used}",
+                [res],
+            )
+
+
+def _distinct_loras(resolved: ResolvedRecipe) -> list[Any]:
+    """Found LoRAs, each asset once (a table entry and a prompt tag may name the same file)."""
+    seen: dict[Any, Any] = {}
+    for res in found(resolved, "lora"):
+        seen.setdefault(res.asset.id, res)
+    return list(seen.values())
 
 
 @rule(
@@ -150,23 +201,73 @@ def _clip_skip_2_reason(asset: Any) -> str | None:
     "size-not-multiple",
     Family.SETTINGS,
     Severity.ERROR,
-    "Width or height is not a multiple of 8 (16 for Flux)",
+    "Width or height is not a multiple of 8 (16 for SD3)",
 )
 def size_not_multiple(resolved: ResolvedRecipe, context: LintContext) -> Iterator[Hit]:
     """
     The VAE downsamples by 8, so the latent is width/8 x height/8: diffusers refuses sizes that
-    are not multiples of 8, and Flux packs 2x2 latent patches, so it needs multiples of 16.
+    are not multiples of 8. SD3, AuraFlow and Lumina 2 patchify 2x2 latents and refuse sizes
+    that are not multiples of 16. (Flux rounds them instead: PT413.)
 
     Example:
 
         width = 500    # use 496 or 504 (512 is native for SD1)
     """
     ckpt = usable_checkpoint(resolved)
-    multiple = SIZE_MULTIPLE.get(ckpt.asset.base, DEFAULT_SIZE_MULTIPLE) if ckpt else 8
-    recipe = resolved.recipe
-    for field_name, value in (("width", recipe.width), ("height", recipe.height)):
+    base = ckpt.asset.base if ckpt else None
+    multiple = SIZE_MULTIPLE_REQUIRED.get(base, DEFAULT_SIZE_MULTIPLE)
+    for field_name, value in _sides(resolved):
         if value % multiple:
-            yield Hit(f"{field_name} {value} is not a multiple of {multiple}", field=field_name)
+            where = f" for {label(ckpt)} ({base})" if multiple != DEFAULT_SIZE_MULTIPLE else ""
+            yield Hit(
+                f"{field_name} {value} is not a multiple of {multiple}{where}; "
+                f"use {_round(value, multiple)}",
+                [ckpt] if ckpt and where else [],
+                field=field_name,
+            )
+
+
+@rule(
+    "PT413",
+    "size-rounded",
+    Family.SETTINGS,
+    Severity.WARNING,
+    "Width or height will be rounded down by the pipeline (Flux: multiples of 16)",
+)
+def size_rounded(resolved: ResolvedRecipe, context: LintContext) -> Iterator[Hit]:
+    """
+    Flux-family transformers pack 2x2 latent patches, so sizes must be multiples of 16.
+    diffusers does not refuse other multiples of 8: it logs a line and renders a smaller
+    image than the recipe asked for (1032 becomes 1024), and the image no longer matches
+    the recipe's size.
+
+    Example:
+
+        checkpoint = "flux1-dev"
+        width = 1032    # use 1024 or 1040
+    """
+    ckpt = usable_checkpoint(resolved)
+    multiple = SIZE_MULTIPLE_ROUNDED.get(ckpt.asset.base) if ckpt else None
+    if multiple is None:
+        return
+    for field_name, value in _sides(resolved):
+        if value % multiple and not value % DEFAULT_SIZE_MULTIPLE:
+            yield Hit(
+                f"{field_name} {value} is not a multiple of {multiple} for {label(ckpt)} "
+                f"({ckpt.asset.base}): it renders at {value - value % multiple}",
+                [ckpt],
+                field=field_name,
+            )
+
+
+def _sides(resolved: ResolvedRecipe) -> list[tuple[str, int]]:
+    recipe = resolved.recipe
+    return [("width", recipe.width), ("height", recipe.height)]
+
+
+def _round(value: int, multiple: int) -> str:
+    low = value - value % multiple
+    return f"{low} or {low + multiple}" if low else str(multiple)
 
 
 @rule(
@@ -181,7 +282,8 @@ def size_far_from_native(resolved: ResolvedRecipe, context: LintContext) -> Iter
     Models render best near the pixel count they were trained at: 512x512 for SD1, 768x768
     for SD2-v (512 for SD2-base), 1024x1024 for SDXL, SD3 and Flux. Much smaller and SDXL falls
     apart; much larger and SD1 duplicates subjects (two heads, repeated bodies). Aspect ratios
-    are free; the pixel count should stay within 0.5-2.5x the native one.
+    are free (SDXL was trained on buckets such as 832x1216): the pixel count should stay
+    within 0.5-2.5x the native one (0.25-4x for Flux, which holds up over a wider range).
 
     Example:
 
@@ -195,11 +297,12 @@ def size_far_from_native(resolved: ResolvedRecipe, context: LintContext) -> Iter
         return
     recipe = resolved.recipe
     ratio = recipe.width * recipe.height / (side * side)
-    low, high = SIZE_RATIO_RANGE
+    low, high = SIZE_RATIO_RANGE_BY_BASE.get(ckpt.asset.base, SIZE_RATIO_RANGE)
     if not low <= ratio <= high:
         yield Hit(
             f"{recipe.width}x{recipe.height} is {ratio:.2g}x the pixels of {side}x{side}, "
-            f"the native size of {label(ckpt)}",
+            f"the native size of {label(ckpt)} ({ckpt.asset.base}); keep within "
+            f"{low:g}-{high:g}x",
             [ckpt],
             field="width",
         )
@@ -225,19 +328,25 @@ def _native_side(asset: Any) -> int | None:
 def steps_out_of_range(resolved: ResolvedRecipe, context: LintContext) -> Iterator[Hit]:
     """
     Ordinary models need about 20-40 steps: under 10 leaves noise, over 100 costs time and
-    changes nothing. Few-step models (Flux schnell, SDXL Turbo, LCM sampling) are made for 1-8
-    steps and over-bake with many.
+    changes nothing. Few-step models are made for 1-8 steps and over-bake with many: Flux
+    schnell (1-4), SDXL Turbo, SDXL Lightning, Hyper-SD, LCM, TCD and DMD2, whether as the
+    checkpoint or as a LoRA on an ordinary checkpoint (recognised by edition, variant, or the
+    words of the file name or title), and any model sampled with the LCM sampler.
 
     Example:
 
-        steps = 4     # fine for Flux schnell, noise for realisticVisionV60
+        steps = 4     # fine for Flux schnell or with an LCM LoRA, noise for realisticVisionV60
     """
     ckpt = usable_checkpoint(resolved)
     recipe = resolved.recipe
-    few_step = _few_step(ckpt.asset if ckpt else None, recipe.sampler)
-    low, high = STEPS_RANGE_DISTILLED if few_step else STEPS_RANGE
+    why = _few_step_reasons(resolved)
+    edition = ckpt.asset.identity.edition if ckpt else None
+    if edition in STEPS_RANGE_BY_EDITION:
+        low, high = STEPS_RANGE_BY_EDITION[edition]
+    else:
+        low, high = STEPS_RANGE_DISTILLED if why else STEPS_RANGE
     if not low <= recipe.steps <= high:
-        kind = "a few-step model" if few_step else "this model"
+        kind = f"a few-step setup ({'; '.join(why)})" if why else _model_words(ckpt)
         yield Hit(
             f"{recipe.steps} steps is outside {low}-{high} for {kind}",
             [ckpt] if ckpt else [],
@@ -245,14 +354,49 @@ def steps_out_of_range(resolved: ResolvedRecipe, context: LintContext) -> Iterat
         )
 
 
-def _few_step(asset: Any | None, sampler: str) -> bool:
-    if sampler.strip().lower() in FEW_STEP_SAMPLERS:
-        return True
-    if asset is None:
-        return False
-    identity = asset.identity
-    variants = {identity.variant, *identity.variants}
-    return identity.edition in FEW_STEP_EDITIONS or bool(variants & FEW_STEP_VARIANTS)
+def _model_words(ckpt: Any | None) -> str:
+    return label(ckpt) if ckpt is not None else "this model"
+
+
+def _few_step_reasons(resolved: ResolvedRecipe) -> list[str]:
+    """Why the recipe is a few-step render: the sampler, the checkpoint, a LoRA."""
+    reasons = []
+    if resolved.recipe.sampler.strip().lower() in FEW_STEP_SAMPLERS:
+        reasons.append(f"the {resolved.recipe.sampler} sampler")
+    ckpt = usable_checkpoint(resolved)
+    if ckpt is not None:
+        identity = ckpt.asset.identity
+        variants = {identity.variant, *identity.variants} & FEW_STEP_VARIANTS
+        if identity.edition in FEW_STEP_EDITIONS:
+            reasons.append(f"{label(ckpt)} is {identity.base} {identity.edition}")
+        elif variants:
+            reasons.append(f"{label(ckpt)} is a {sorted(variants)[0]} model")
+        elif word := _few_step_word(ckpt.asset):
+            reasons.append(f"{label(ckpt)}, by the word {word!r} in its name")
+    for res in found(resolved, "lora"):
+        weight = res.lora.weight if res.lora is not None else 1.0
+        if weight > 0 and (word := _few_step_word(res.asset)):
+            reasons.append(f"{label(res)}, by the word {word!r} in its name")
+    return reasons
+
+
+def _few_step_word(asset: Any) -> str | None:
+    title = asset.identity.metadata.get("title")
+    for text in (asset.name, title if isinstance(title, str) else ""):
+        words = _name_words(text)
+        hit = next((w for w in words if w in FEW_STEP_WORDS), None)
+        if hit:
+            return hit
+        pair = next((p for p in FEW_STEP_WORD_PAIRS if set(p) <= set(words)), None)
+        if pair:
+            return "-".join(pair)
+    return None
+
+
+def _name_words(text: str) -> list[str]:
+    # "dreamshaperXL_v21TurboDPMSDE" -> dreamshaper, xl, v21, turbo, dpmsde
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", text)
+    return [w.lower() for w in re.split(r"[^A-Za-z0-9]+", spaced) if w]
 
 
 @rule(
@@ -265,9 +409,10 @@ def _few_step(asset: Any | None, sampler: str) -> bool:
 def cfg_out_of_range(resolved: ResolvedRecipe, context: LintContext) -> Iterator[Hit]:
     """
     Classifier-free guidance around 4-9 suits ordinary models; below 2 ignores the prompt,
-    above 15 burns colours. Guidance-distilled models are the opposite: Flux schnell and
-    Turbo/LCM want CFG 1, and Flux dev takes its guidance (about 3.5) through a separate
-    distilled-guidance input with CFG 1. CFG near 1 is right there, not wrong.
+    above 15 burns colours. Guidance-distilled and few-step models are the opposite: Flux
+    schnell, SDXL Turbo/Lightning and LCM/Hyper-SD/TCD LoRAs want CFG 1-2, and Flux dev takes
+    its guidance (about 3.5) through a separate "Distilled CFG" input with CFG 1. CFG near 1
+    is right there, not wrong.
 
     Example:
 
@@ -278,22 +423,27 @@ def cfg_out_of_range(resolved: ResolvedRecipe, context: LintContext) -> Iterator
     if ckpt is None:
         return
     recipe = resolved.recipe
-    distilled = _cfg_distilled(ckpt.asset, recipe.sampler)
-    low, high = CFG_RANGE_DISTILLED if distilled else CFG_RANGE
+    why = _few_step_reasons(resolved)
+    identity = ckpt.asset.identity
+    flux_distilled = identity.base == "flux" and (
+        identity.edition in DISTILLED_EDITIONS or not identity.edition
+    )
+    if flux_distilled:
+        why.insert(0, f"{label(ckpt)} is guidance-distilled Flux")
+    low, high = CFG_RANGE_DISTILLED if why else CFG_RANGE
     if not low <= recipe.cfg_scale <= high:
-        why = "a guidance-distilled model" if distilled else label(ckpt)
+        hint = (
+            "; its ~3.5 guidance goes in Distilled CFG, real CFG stays 1"
+            if flux_distilled and identity.edition != "schnell"
+            else ""
+        )
+        reasons = "; ".join(dict.fromkeys(why))
+        what = f"a guidance-distilled setup ({reasons})" if why else label(ckpt)
         yield Hit(
-            f"CFG {recipe.cfg_scale:g} is outside {low:g}-{high:g} for {why}",
+            f"CFG {recipe.cfg_scale:g} is outside {low:g}-{high:g} for {what}{hint}",
             [ckpt],
             field="cfg_scale",
         )
-
-
-def _cfg_distilled(asset: Any, sampler: str) -> bool:
-    identity = asset.identity
-    if identity.base == "flux" and (identity.edition in DISTILLED_EDITIONS or not identity.edition):
-        return True
-    return _few_step(asset, sampler)
 
 
 @rule(
