@@ -256,7 +256,7 @@ class Catalog:
         )
         # Core rows, not ORM objects: this runs once per linted recipe over thousands of rows.
         with self._engine.connect() as connection:
-            return connection.execute(query).tuples().all()
+            return connection.execute(query).all()  # Rows: named tuples
 
     @_db_errors
     def find_by_hash(self, prefix: str) -> list[Asset]:

@@ -95,7 +95,7 @@ def scan(roots: tuple[str, ...], catalog_path: str | None, as_json: bool) -> Non
     """Catalog the model files under ROOTS (remembered); no ROOTS rescans remembered ones.
 
     Unchanged files are not opened; moved or renamed files keep their tags, hashes and
-    overrides; vanished files are marked missing (``pantry prune`` removes them).
+    overrides; vanished files are marked missing (`pantry prune` removes them).
     """
     for root in roots:  # checked before the catalog remembers a mistyped folder
         if not os.path.exists(root):
@@ -229,7 +229,7 @@ def dupes(catalog_path: str | None, as_json: bool) -> None:
 @json_option
 @reports_errors
 def tag(ref: str, changes: tuple[str, ...], catalog_path: str | None, as_json: bool) -> None:
-    """Add (+name or name) and remove (-name) tags: ``pantry tag REF +anime -photoreal``."""
+    """Add (+name or name) and remove (-name) tags: `pantry tag REF +anime -photoreal`."""
     for change in changes:
         if not TAG_CHANGE.fullmatch(change):
             fail(
@@ -254,9 +254,9 @@ def tag(ref: str, changes: tuple[str, ...], catalog_path: str | None, as_json: b
 @json_option
 @reports_errors
 def set_(ref: str, assignments: tuple[str, ...], catalog_path: str | None, as_json: bool):
-    """Override identity fields: ``pantry set REF base=sdxl lineage=pony style=anime``.
+    """Override identity fields: `pantry set REF base=sdxl lineage=pony style=anime`.
 
-    Overrides win over detection and survive rescans; ``field=`` clears one.
+    Overrides win over detection and survive rescans; `field=` clears one.
     """
     changes: dict[str, str | None] = {}
     for item in assignments:

@@ -39,6 +39,8 @@ MIN_ADAPTER_SHARE = 0.5
 DIT_BASES = frozenset({Base.FLUX, Base.FLUX2, Base.SD3, Base.CHROMA, Base.LUMINA2, Base.AURAFLOW})
 _LOHA_ROLES = frozenset(r for r in LORA_SUFFIX_ROLES.values() if r.startswith("hada_"))
 _LOKR_ROLES = frozenset(r for r in LORA_SUFFIX_ROLES.values() if r.startswith("lokr_"))
+# Roles whose module format also depends on the module name or a tensor shape.
+_NAME_OR_SHAPE_ROLES = frozenset({"oft", "down_processor", "up_processor"})
 _BLOCK_INDEX = re.compile(r"transformer_blocks[._](\d+)")
 _LARGE_SD3_BLOCK = re.compile(r"(joint|transformer)_blocks[._]37[._]")
 # Bases whose (first) text encoder is CLIP-L (768 wide).
@@ -99,13 +101,27 @@ def _format(ctx: Context, modules: dict[str, dict[str, TensorInfo]], raw: dict) 
     img_in = keys.get(CONTROL_LORA_FLUX[0])
     if img_in is not None and keys.has(CONTROL_LORA_FLUX[1]) and img_in.shape[-1:] == (128,):
         return LoraFormat.CONTROL_LORA
-    counts = Counter(_module_format(name, parts) for name, parts in modules.items())
-    fmt = counts.most_common(1)[0][0]
+    fmt = _format_counts(modules).most_common(1)[0][0]
     if fmt is LoraFormat.KOHYA:
         network = (raw.get("ss_network_module") or "").lower()
         if "lycoris" in network or "locon" in network or any("mid" in p for p in modules.values()):
             fmt = LoraFormat.LOCON
     return fmt
+
+
+def _format_counts(modules: dict[str, dict[str, TensorInfo]]) -> Counter:
+    """How many modules have each format, in the order the formats first appear.
+
+    A LoRA has thousands of modules but a handful of role sets, so the format is worked out
+    once per role set; only roles whose format also hangs on names or shapes go per module.
+    """
+    role_sets = Counter(map(frozenset, modules.values()))
+    if not _NAME_OR_SHAPE_ROLES.isdisjoint(set().union(*role_sets)):
+        return Counter(_module_format(name, parts) for name, parts in modules.items())
+    counts: Counter = Counter()
+    for roles, count in role_sets.items():
+        counts[_module_format("", dict.fromkeys(roles))] += count
+    return counts
 
 
 def _module_format(name: str, parts: dict[str, TensorInfo]) -> LoraFormat:

@@ -5,6 +5,7 @@ problems, 2 usage or input errors, each with a one-line message naming the file 
 """
 
 import json
+import os
 
 import pytest
 
@@ -122,6 +123,21 @@ def test_read_only_catalog_is_reported_as_such(catalog, tmp_path):
     line = assert_one_line_error(pantry("scan", tmp_path / "models", "--catalog", read_only), 2)
     assert "read-only" in line
     assert pantry("ls", "--catalog", read_only).exit_code == 0  # reading still works
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes through permissions"
+)
+def test_catalog_in_a_read_only_folder_is_named(catalog, tmp_path):
+    folder = catalog.parent
+    folder.chmod(0o555)
+    catalog.chmod(0o444)
+    try:
+        result = pantry("scan", tmp_path / "models", "--catalog", catalog)
+    finally:
+        folder.chmod(0o755)
+        catalog.chmod(0o644)
+    assert_one_line_error(result, 2, catalog)
 
 
 # -- REFs and edits -------------------------------------------------------------------------

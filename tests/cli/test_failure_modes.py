@@ -172,3 +172,25 @@ def test_process_output_piped_into_head(tmp_path):
     stderr = child.stderr.read()
     child.wait(timeout=60)
     assert "Traceback" not in stderr and "Exception ignored" not in stderr
+
+
+def _command_paths(group, prefix=()):
+    import click
+
+    for name, command in sorted(group.commands.items()):
+        yield (*prefix, name)
+        if isinstance(command, click.Group):
+            yield from _command_paths(command, (*prefix, name))
+
+
+def _all_command_paths():
+    from pantry.cli import main
+
+    return list(_command_paths(main))
+
+
+@pytest.mark.parametrize("path", _all_command_paths(), ids=" ".join)
+def test_every_command_explains_itself(path):
+    result = pantry(*path, "--help")
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.stdout and len(result.stdout.splitlines()) > 3
