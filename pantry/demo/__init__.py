@@ -109,6 +109,7 @@ DEMO_ASSETS: tuple[DemoAsset, ...] = (
             "ss_network_alpha": "8",
             "ss_base_model_version": "sd_v1",
             "ss_output_name": "animeLineart",
+            "modelspec.trigger_phrase": "lineart",
             "ss_clip_skip": "2",
             "ss_sd_model_name": "animefull-final-pruned.ckpt",
             "ss_tag_frequency": _tags(

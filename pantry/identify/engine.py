@@ -157,6 +157,7 @@ def _metadata(ctx: Context, ident: Identity) -> None:
     shown, warnings = read_metadata(raw)
     ident.metadata.update(shown)
     ident.warnings.extend(warnings)
+    _trigger_evidence(raw, ident)
     _lineage(raw, ident)
     _training_base(raw, ident)
     arch = unknown_architecture(raw)
@@ -172,6 +173,18 @@ def _metadata(ctx: Context, ident: Identity) -> None:
     ident.style = style_hint(text, tags, ident.lineage, ctx.name_text)
     if ident.style is not None:
         ident.add("style", f"{ident.style.value}: {ident.style.detail}", ident.style.source)
+
+
+def _trigger_evidence(raw: dict[str, str], ident: Identity) -> None:
+    """Say whether trigger words were declared by the author or guessed from captions."""
+    words = ident.metadata.get("trigger_words")
+    if not words:
+        return
+    if raw.get("modelspec.trigger_phrase", "").strip():
+        ident.add("trigger_words", f"modelspec.trigger_phrase {', '.join(words)!r}", "metadata")
+    else:
+        fact = f"guessed from training captions: {', '.join(words)}"
+        ident.add("trigger_words", fact, "training_tags")
 
 
 def _lineage(raw: dict[str, str], ident: Identity) -> None:

@@ -167,7 +167,7 @@ def detail_tweaker_xl() -> Asset:
 
 
 def anime_lineart() -> Asset:
-    """Trigger words guessed from ss_tag_frequency, trained at clip skip 2 (as in the demo)."""
+    """Declares its trigger word (modelspec.trigger_phrase), trained at clip skip 2 (demo)."""
     return asset(
         "animeLineart_sd15",
         "lora",
@@ -178,6 +178,18 @@ def anime_lineart() -> Asset:
             "trigger_words": ["lineart"],
             "tag_frequency": [["lineart", 120], ["1girl", 110]],
         },
+        evidence=[Evidence("trigger_words", "modelspec.trigger_phrase 'lineart'", "metadata")],
+    )
+
+
+def guessed_lineart() -> Asset:
+    """Trigger words only guessed from ss_tag_frequency (no declared phrase)."""
+    return asset(
+        "lineartGuess_sd15",
+        "lora",
+        "sd1",
+        metadata={"trigger_words": ["lineart"], "tag_frequency": [["lineart", 120]]},
+        evidence=[Evidence("trigger_words", "guessed from training captions", "training_tags")],
     )
 
 

@@ -173,9 +173,9 @@ CASES: dict[str, Case] = {
         {},
     ),
     "PP505": (
-        lambda: b.recipe_with(b.anime_dream(), loras=[b.anime_lineart()], prompt="a castle"),
+        lambda: b.recipe_with(b.anime_dream(), loras=[b.guessed_lineart()], prompt="a castle"),
         lambda: b.recipe_with(
-            b.anime_dream(), loras=[b.anime_lineart()], prompt="lineart, a castle"
+            b.anime_dream(), loras=[b.guessed_lineart()], prompt="lineart, a castle"
         ),
         {},
     ),
