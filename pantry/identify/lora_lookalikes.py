@@ -29,14 +29,19 @@ _BLOCK_INDEX = {
 }
 
 
+# One compiled alternation per marker list: called for every module of every LoRA.
+_UNET_BLOCK = re.compile("|".join(map(re.escape, LORA_UNET_BLOCK_MARKERS)))
+_DIT_BLOCK = re.compile("|".join(map(re.escape, LORA_DIT_BLOCK_MARKERS)))
+
+
 def in_unet_block(name: str) -> bool:
     """Whether a module sits in a UNet's attention blocks (SD1/SD2/SDXL naming)."""
-    return any(marker in name for marker in LORA_UNET_BLOCK_MARKERS)
+    return _UNET_BLOCK.search(name) is not None
 
 
 def in_dit_block(name: str) -> bool:
     """Whether a module sits in a transformer block of a DiT (not a UNet's attention block)."""
-    return any(m in name for m in LORA_DIT_BLOCK_MARKERS) and not in_unet_block(name)
+    return _DIT_BLOCK.search(name) is not None and _UNET_BLOCK.search(name) is None
 
 
 def lookalike_reason(modules: dict[str, dict[str, TensorInfo]]) -> str | None:
