@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any, NamedTuple
 
 from pantry import formats, identify
@@ -190,9 +191,10 @@ def _walk_dir(
                         out.add_folder(_folder_found(entry.path, sub_stat))
                     else:
                         stack.append((entry.path, sub_stat))
-                elif _is_model_file(entry.name) and entry.is_file():
-                    st = entry.stat()
-                    files[entry.path] = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
+                elif _is_model_file(entry.name):
+                    st = entry.stat()  # follows links; one call tells "regular file" too
+                    if S_ISREG(st.st_mode):
+                        files[entry.path] = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
             except OSError as error:  # broken symlink, permission denied, vanished meanwhile
                 on_error(f"{entry.path}: {error.strerror or error}")
 
