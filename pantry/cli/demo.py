@@ -77,7 +77,8 @@ def demo_command(demo_dir: Path, no_render: bool) -> None:
     _run(env, "ls")
     if SAMPLE_RECIPES.is_dir():
         recipes = sorted(str(p) for p in SAMPLE_RECIPES.glob("*.toml"))
-        _run(env, "lint", *recipes, check=False)
+        shown = f"lint {SAMPLE_RECIPES}/*.toml"
+        _run(env, "lint", *recipes, check=False, shown=shown)
     if no_render:
         raise click.exceptions.Exit(EXIT_OK)
     try:
@@ -94,8 +95,8 @@ def demo_command(demo_dir: Path, no_render: bool) -> None:
         out.print(f"\nrendered: {escape(str(pngs[-1]))}")
 
 
-def _run(env: dict[str, str], *args: str, check: bool = True) -> int:
-    shown = " ".join(escape(a) for a in args)
+def _run(env: dict[str, str], *args: str, check: bool = True, shown: str = "") -> int:
+    shown = escape(shown or " ".join(args))
     out.print(f"\n[bold]$ pantry {shown}[/]")
     sys.stdout.flush()
     code = subprocess.run([sys.executable, "-m", "pantry", *args], env=env).returncode
