@@ -30,7 +30,16 @@ from rich.progress import (
 from rich.table import Table
 
 from pantry.catalog.asset import HASH_ADDNET, HASH_BLAKE3, HASH_LEGACY, HASH_SHA256, Asset
-from pantry.cli.common import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, err, fail, out, print_json
+from pantry.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    err,
+    fail,
+    human_size,
+    out,
+    print_json,
+)
 from pantry.errors import PantryError
 from pantry.identify.taxonomy import Base, Kind
 
@@ -206,8 +215,8 @@ def dupes(catalog_path: str | None, as_json: bool) -> None:
         out.print("no duplicates among hashed files")
     for g in groups:
         out.print(
-            f"[bold]{g.sha256[:10]}[/]  {_human_size(g.size)} x {len(g.files)}"
-            f"  (wasted {_human_size(g.wasted)})"
+            f"[bold]{g.sha256[:10]}[/]  {human_size(g.size)} x {len(g.files)}"
+            f"  (wasted {human_size(g.wasted)})"
         )
         for links in g.files:
             first, *others = links
@@ -323,7 +332,7 @@ def hash_(refs, all_, blake3, force, catalog_path, as_json) -> None:
         err.print(f"[yellow]skipped[/] {escape(path)}: {escape(reason)}")
     speed = report.bytes / report.seconds / 2**20 if report.seconds else 0
     err.print(
-        f"{len(report.hashed)} hashed ({_human_size(report.bytes)}, {speed:.0f} MiB/s), "
+        f"{len(report.hashed)} hashed ({human_size(report.bytes)}, {speed:.0f} MiB/s), "
         f"{len(report.cached)} cached, {len(report.skipped)} skipped"
     )
 
@@ -466,7 +475,7 @@ def _print_assets(assets: list[Asset], as_json: bool) -> None:
             a.base + ("*" if "base" in a.overrides else ""),
             escape(extra),
             i.precision or "",
-            _human_size(a.size),
+            human_size(a.size),
             escape(" ".join(a.tags)),
         )
     out.print(table)
@@ -493,7 +502,7 @@ def _print_asset_detail(asset: Asset) -> None:
     row("path", asset.path)
     row("status", asset.status + (f": {asset.error}" if asset.error else ""))
     row("format", asset.format)
-    row("size", f"{_human_size(asset.size)} ({asset.size} bytes)")
+    row("size", f"{human_size(asset.size)} ({asset.size} bytes)")
     row("kind", i.kind, "kind")
     row("base", i.base, "base")
     row("edition", i.edition, "edition")
@@ -531,15 +540,6 @@ def _provenance_text(provenance: dict | None) -> str:
     if not provenance:
         return "local"
     return ", ".join(f"{k}={v}" for k, v in provenance.items())
-
-
-def _human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TiB"
 
 
 @contextmanager

@@ -130,3 +130,13 @@ def _unexpected(error: BaseException) -> NoReturn:
         f"(a bug in pantry; {DEBUG_VARIABLE}=1 shows the traceback)"
     )
     sys.exit(EXIT_USAGE)
+
+
+def human_size(size: int) -> str:
+    """Bytes in binary units, as file managers show them."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"

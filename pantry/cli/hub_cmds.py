@@ -16,7 +16,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from pantry.cli.common import EXIT_FINDINGS, err, fail, out, print_json
+from pantry.cli.common import EXIT_FINDINGS, err, fail, human_size, out, print_json
 from pantry.errors import PantryError
 
 PULL_EPILOG = """\b
@@ -145,7 +145,7 @@ def _show_listing(repo: str, commit: str, files: list, as_json: bool) -> None:
     table.add_column("file")
     table.add_column("size", justify="right")
     for f in files:
-        table.add_row(f.filename, _human_size(f.size))
+        table.add_row(f.filename, human_size(f.size))
     out.print(table)
     err.print(f"choose by name or pattern, e.g.: pantry pull {repo} '{_example_pattern(files)}'")
 
@@ -162,15 +162,6 @@ def _show_results(results: list, as_json: bool) -> None:
 def _example_pattern(files: list) -> str:
     suffix = Path(files[0].filename).suffix
     return f"*{suffix}" if len(files) > 1 else files[0].filename
-
-
-def _human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
 
 
 class _RichProgress:
