@@ -594,10 +594,20 @@ class Catalog:
             return h.sha256 is not None and (h.blake3 is not None or not blake3)
 
     def _store_hashes(self, asset_id: int, hashes: dict[str, str], st: FileStat) -> Asset:
+        # Identify again with the hashes: a known file (the fp16-fix VAE, a known base
+        # checkpoint) is only told apart from its look-alikes by its hash. The header read
+        # costs nothing next to the full read the hashes took.
+        path = self.get(asset_id).path
+        try:
+            refreshed = read_entry(stat_path(str(path)), hashes)
+        except OSError:
+            refreshed = None
         with self._writer() as db, db.begin():
             row = db.get(AssetRow, asset_id)
             if row is None:
                 raise CatalogError(f"asset #{asset_id} was removed while it was hashed")
+            if refreshed is not None and refreshed.status == "ok":
+                fill_row(row, refreshed, row.last_seen or time.time())
             h = row.hashes or HashRow(asset_id=asset_id)
             h.sha256 = hashes.get(HASH_SHA256)
             h.addnet = hashes.get(HASH_ADDNET)

@@ -128,13 +128,14 @@ def stat_path(path: str) -> Found:
     return Found(path, _file_stat(st))
 
 
-def read_entry(found: Found) -> ReadResult:
+def read_entry(found: Found, hashes: dict[str, str] | None = None) -> ReadResult:
+    """Read and identify one file; ``hashes`` (when known) let identify match known files."""
     path = Path(found.path)
     hint = folder_hint(path)
     hint_text = f"{hint[0]}:{hint[1]}" if hint else None  # e.g. "comfyui:lora"
     try:
         header = formats.read_header(path)
-        identity = identify.identify(header)
+        identity = identify.identify(header, hashes)
     except UnreadableFileError as error:
         return _unreadable(found, error.reason, hint_text)
     except OSError as error:

@@ -268,7 +268,11 @@ def _pull_located(
         "downloaded_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "endpoint": client.endpoint,
     }
-    return PullResult(DOWNLOADED, file, catalog.add_file(target, provenance=provenance))
+    asset = catalog.add_file(target, provenance=provenance)
+    # Every hash users meet (AutoV2, addnet, legacy) in one more read; it also lets identify
+    # recognise known files (the fp16-fix VAE, published base checkpoints) by their SHA-256.
+    hashed = catalog.hash([asset.id]).hashed
+    return PullResult(DOWNLOADED, file, hashed[0] if hashed else asset)
 
 
 def _move_into_place(partial: Path, target: Path) -> None:

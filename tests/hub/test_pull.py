@@ -65,6 +65,14 @@ def test_pull_downloads_into_the_root_and_catalogues_provenance(fake_hub, repo, 
     assert not (root / PARTIAL_DIR).exists()
 
 
+def test_pulled_file_arrives_with_every_hash(fake_hub, repo, catalog, root):
+    (result,) = pull(catalog, REPO, [LORA], root=root)
+
+    hashes = catalog.resolve(result.asset.id).hashes
+    assert hashes["sha256"] == sha256(lora_file(seed=1))
+    assert len(hashes["addnet"]) == 64 and len(hashes["a1111_legacy"]) == 8
+
+
 def test_patterns_match_nested_paths_and_base_names(fake_hub, repo, catalog, root):
     results = pull(catalog, REPO, ["*_v2.safetensors"], root=root)
 
