@@ -12,6 +12,7 @@ from rich.markup import escape
 from pantry.cli.common import EXIT_OK, EXIT_USAGE, err, error_line, out, print_json
 from pantry.errors import UnreadableFileError
 from pantry.formats import MODEL_EXTENSIONS, is_diffusers_folder, read_header
+from pantry.hashing import compute_hashes
 from pantry.identify import identify
 from pantry.identify.identity import Identity
 
@@ -24,7 +25,15 @@ def register(group: click.Group) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per asset.")
 @click.option("--explain", is_flag=True, help="Show the evidence behind every answer.")
-def inspect_command(paths: tuple[Path, ...], as_json: bool, explain: bool) -> None:
+@click.option(
+    "--hash",
+    "with_hashes",
+    is_flag=True,
+    help="Also hash each file (one full read) to recognise known files and show their hashes.",
+)
+def inspect_command(
+    paths: tuple[Path, ...], as_json: bool, explain: bool, with_hashes: bool
+) -> None:
     """Identify model files (kind, base, variant, precision, LoRA details) from headers only.
 
     A folder is expanded into the model files below it; a diffusers folder (with
@@ -36,7 +45,7 @@ def inspect_command(paths: tuple[Path, ...], as_json: bool, explain: bool) -> No
         error_line(f"{folder}: no model files in this folder")
     failed = bool(empty_folders)
     for path in expanded:
-        report = inspect_path(path)
+        report = inspect_path(path, with_hashes)
         if report["errors"] and report["kind"] == "unknown" and report.get("unreadable"):
             failed = True
             error_line(report["errors"][0])
@@ -48,15 +57,24 @@ def inspect_command(paths: tuple[Path, ...], as_json: bool, explain: bool) -> No
     raise click.exceptions.Exit(EXIT_USAGE if failed else EXIT_OK)
 
 
-def inspect_path(path: Path) -> dict[str, Any]:
+def inspect_path(path: Path, with_hashes: bool = False) -> dict[str, Any]:
     """Read and identify one asset; an unreadable file becomes a report with its reason."""
     try:
         header = read_header(path)
     except UnreadableFileError as exc:
         identity = Identity(errors=[str(exc)], reason="unreadable")
         return _report(path, identity, None, unreadable=True)
-    identity = identify(header)
-    return _report(path, identity, header)
+    hashes = None
+    if with_hashes and header.format != "diffusers":
+        try:
+            hashes = compute_hashes(path)
+        except OSError as exc:
+            identity = Identity(errors=[f"{path}: {exc.strerror or exc}"], reason="unreadable")
+            return _report(path, identity, header, unreadable=True)
+    report = _report(path, identify(header, hashes), header)
+    if hashes is not None:
+        report["hashes"] = hashes
+    return report
 
 
 def _report(path: Path, identity: Identity, header, unreadable: bool = False) -> dict[str, Any]:
@@ -122,6 +140,14 @@ def _print_report(report: dict[str, Any], explain: bool) -> None:
     if report["unsafe"]:
         globals_ = ", ".join(report["unsafe_globals"])
         out.print(f"  [bold red]UNSAFE pickle[/]: imports {escape(globals_)}")
+    hashes = report.get("hashes")
+    if hashes:
+        sha = hashes.get("sha256", "")
+        addnet = hashes.get("addnet") or ""
+        line = f"sha256 {sha} (AutoV2 {sha[:10]})"
+        if addnet:
+            line += f", addnet/AutoV3 {addnet[:12]}"
+        out.print(f"  {escape(line)}")
     for problem in report["errors"] + report["warnings"]:
         out.print(f"  [yellow]![/] {escape(problem)}")
     if explain:

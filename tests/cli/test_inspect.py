@@ -76,3 +76,21 @@ def test_a_folder_is_expanded_into_its_model_files(models):
     result = _inspect("--json", models["lora"].parent)
     kinds = sorted(r["kind"] for r in json.loads(result.stdout))
     assert kinds == ["checkpoint", "lora", "vae"]
+
+
+def test_hash_option_reports_hashes_and_uses_them(models, monkeypatch):
+    import hashlib
+
+    from pantry.identify import signatures
+    from pantry.identify.taxonomy import Base
+
+    with open(models["vae"], "rb") as handle:
+        sha = hashlib.file_digest(handle, "sha256").hexdigest()
+    known = signatures.KnownFile("sdxl_vae (stabilityai)", "vae", Base.SDXL, False)
+    monkeypatch.setitem(signatures.KNOWN_SHA256, sha, known)
+
+    report = json.loads(_inspect("--json", "--hash", models["vae"]).stdout)[0]
+
+    assert report["hashes"]["sha256"] == sha
+    assert report["base"] == "sdxl"
+    assert report["vae"]["known_as"] == "sdxl_vae (stabilityai)"
