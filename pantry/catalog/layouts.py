@@ -22,6 +22,11 @@ LAYOUT_FOLDERS: tuple[tuple[str, str, str], ...] = (
     ("a1111", "esrgan", "upscaler"),
     ("a1111", "realesrgan", "upscaler"),
     ("a1111", "text_encoder", "text_encoder"),
+    ("a1111", "gfpgan", "face_restorer"),
+    ("a1111", "codeformer", "face_restorer"),
+    ("a1111", "swinir", "upscaler"),
+    ("a1111", "dat", "upscaler"),
+    ("a1111", "animatediff", "motion_module"),
     # ComfyUI: models/<folder>
     ("comfyui", "checkpoints", "checkpoint"),
     ("comfyui", "loras", "lora"),
@@ -33,6 +38,10 @@ LAYOUT_FOLDERS: tuple[tuple[str, str, str], ...] = (
     ("comfyui", "ipadapter", "ip_adapter"),
     ("comfyui", "t2i_adapter", "t2i_adapter"),
     ("comfyui", "vae_approx", "vae"),
+    ("comfyui", "clip_vision", "clip_vision"),
+    ("comfyui", "animatediff_models", "motion_module"),
+    ("comfyui", "facerestore_models", "face_restorer"),
+    ("comfyui", "hypernetworks", "hypernetwork"),
     # InvokeAI: models/<base>/<type>/
     ("invokeai", "main", "checkpoint"),
     ("invokeai", "embedding", "embedding"),

@@ -23,13 +23,15 @@ from pantry.formats.diffusers_folder import (
     is_diffusers_folder,
     read_diffusers_folder,
 )
+from pantry.formats.gguf import read_gguf_header
 from pantry.formats.header import Header, TensorInfo
 from pantry.formats.pickle_reader import read_pickle_header
 from pantry.formats.safetensors import read_safetensors_header
 
-MODEL_EXTENSIONS = frozenset({".safetensors", ".sft", ".ckpt", ".pt", ".pth", ".bin"})
+MODEL_EXTENSIONS = frozenset({".safetensors", ".sft", ".ckpt", ".pt", ".pth", ".bin", ".gguf"})
 SAFETENSORS_EXTENSIONS = frozenset({".safetensors", ".sft"})
 PICKLE_EXTENSIONS = frozenset({".ckpt", ".pt", ".pth", ".bin"})
+GGUF_EXTENSIONS = frozenset({".gguf"})
 
 __all__ = [
     "MODEL_EXTENSIONS",
@@ -80,7 +82,7 @@ def read_header(path: str | Path) -> Header:
     elif kind == "pickle":
         header = read_pickle_header(path)
     elif kind == "gguf":
-        raise UnreadableFileError(path, "GGUF files are not supported yet")
+        header = read_gguf_header(path)
     else:
         raise UnreadableFileError(
             path, "not a model file pantry knows (neither safetensors nor a torch checkpoint)"
@@ -116,4 +118,6 @@ def _kind_from_suffix(suffix: str) -> str | None:
         return "safetensors"
     if suffix in PICKLE_EXTENSIONS:
         return "pickle"
+    if suffix in GGUF_EXTENSIONS:
+        return "gguf"  # so a damaged .gguf is reported by the GGUF reader (e.g. "bad magic")
     return None

@@ -32,10 +32,46 @@ DTYPE_SIZES: dict[str, float] = {
     "U64": 8,
 }
 
+# GGML block-quantised tensor types (GGUF files): name -> (elements per block, bytes per block).
+# A quantised tensor's rows are whole blocks. Sizes are ggml's (src/ggml-common.h static_asserts);
+# GGUF's plain types (F32, F16, BF16, F64, I8..I64) share the names and sizes of DTYPE_SIZES.
+GGML_QUANT_BLOCKS: dict[str, tuple[int, int]] = {
+    "Q4_0": (32, 18),
+    "Q4_1": (32, 20),
+    "Q5_0": (32, 22),
+    "Q5_1": (32, 24),
+    "Q8_0": (32, 34),
+    "Q8_1": (32, 36),
+    "Q2_K": (256, 84),
+    "Q3_K": (256, 110),
+    "Q4_K": (256, 144),
+    "Q5_K": (256, 176),
+    "Q6_K": (256, 210),
+    "Q8_K": (256, 292),
+    "IQ2_XXS": (256, 66),
+    "IQ2_XS": (256, 74),
+    "IQ3_XXS": (256, 98),
+    "IQ1_S": (256, 50),
+    "IQ4_NL": (32, 18),
+    "IQ3_S": (256, 110),
+    "IQ2_S": (256, 82),
+    "IQ4_XS": (256, 136),
+    "IQ1_M": (256, 56),
+    "TQ1_0": (256, 54),
+    "TQ2_0": (256, 66),
+    "MXFP4": (32, 17),
+    "NVFP4": (64, 36),
+    "Q1_0": (128, 18),
+    "Q2_0": (64, 18),
+}
+
 
 @dataclass(frozen=True)
 class TensorInfo:
-    """Name-less description of one tensor: safetensors dtype name and shape."""
+    """Name-less description of one tensor: dtype name and shape (PyTorch order).
+
+    ``dtype`` is a safetensors dtype name, or for GGUF files a GGML type name (``"Q4_K"``...).
+    """
 
     dtype: str
     shape: tuple[int, ...]
@@ -46,6 +82,9 @@ class TensorInfo:
 
     @property
     def nbytes(self) -> int:
+        block = GGML_QUANT_BLOCKS.get(self.dtype)
+        if block is not None:
+            return -(-self.numel // block[0]) * block[1]
         return math.ceil(self.numel * DTYPE_SIZES.get(self.dtype, 0))
 
 
@@ -53,10 +92,11 @@ class TensorInfo:
 class Header:
     """Everything a reader learnt about one model asset without loading its weights.
 
-    ``format`` is ``"safetensors"``, ``"pickle"`` (legacy torch saves) or ``"diffusers"``
-    (a folder with ``model_index.json``; its per-component headers are in ``components``
-    and its parsed JSON configs in ``configs``, keyed by component folder name, with
-    ``"model_index"`` for the index itself).
+    ``format`` is ``"safetensors"``, ``"pickle"`` (legacy torch saves), ``"gguf"`` (llama.cpp /
+    ComfyUI-GGUF quantised files; ``metadata`` holds their key-value pairs as text) or
+    ``"diffusers"`` (a folder with ``model_index.json``; its per-component headers are in
+    ``components`` and its parsed JSON configs in ``configs``, keyed by component folder name,
+    with ``"model_index"`` for the index itself).
     """
 
     path: Path

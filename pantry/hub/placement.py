@@ -16,6 +16,12 @@ KIND_FOLDERS: dict[str, str] = {
     Kind.T2I_ADAPTER: "controlnet",
     Kind.DIFFUSION_MODEL: "diffusion_models",
     Kind.TEXT_ENCODER: "text_encoders",
+    Kind.IP_ADAPTER: "ipadapter",
+    Kind.CLIP_VISION: "clip_vision",
+    Kind.UPSCALER: "upscale_models",
+    Kind.HYPERNETWORK: "hypernetworks",
+    Kind.MOTION_MODULE: "animatediff_models",
+    Kind.FACE_RESTORER: "facerestore_models",
 }
 OTHER_FOLDER = "other"
 

@@ -1,11 +1,17 @@
-"""Conditioning add-ons and odd ones out: ControlNet, T2I-Adapter, IP-Adapter, hypernetworks,
-upscalers."""
+"""Conditioning add-ons: ControlNet, T2I-Adapter, IP-Adapter, hypernetworks."""
 
 from __future__ import annotations
 
 from pantry.identify.context import Context
 from pantry.identify.identity import Identity
 from pantry.identify.meta import base_from_metadata, raw_metadata
+from pantry.identify.other_signatures import (
+    DIFF_CONTROLNET_KEY,
+    IP_ADAPTER_ENCODERS,
+    IP_ADAPTER_FACE_WIDTH,
+    IP_ADAPTER_LORA_MARKER,
+    IP_ADAPTER_PROJECTIONS,
+)
 from pantry.identify.signatures import (
     CONTEXT_DIM_BASE,
     CONTROLNET_FLUX_KEYS,
@@ -21,10 +27,10 @@ from pantry.identify.signatures import (
     IP_ADAPTER_PREFIXES,
     T2I_ADAPTER_CONV_IN,
     T2I_ADAPTER_KEYS,
+    T2I_STYLE_PROJECTION,
     T2I_XL_IN_CHANNELS,
-    UPSCALER_KEYS,
 )
-from pantry.identify.taxonomy import Base, Confidence, Kind
+from pantry.identify.taxonomy import Base, Kind
 from pantry.identify.verdict import LIKELY, BaseClaim, Claim, settle_base
 
 
@@ -47,7 +53,10 @@ class ControlNetMatcher:
             structure = BaseClaim(Base.FLUX, "Flux transformer blocks (Flux ControlNet)")
         else:
             for layout in ("ldm", "diffusers"):
-                hit = keys.first(CROSS_ATTN_KEYS[layout], root)
+                # control-LoRAs keep the low-rank "down" half: [rank, context width]
+                names = CROSS_ATTN_KEYS[layout]
+                names += tuple(k.removesuffix(".weight") + ".down" for k in names)
+                hit = keys.first(names, root)
                 if hit is not None and hit[1].shape[-1] in CONTEXT_DIM_BASE:
                     width = hit[1].shape[-1]
                     base = CONTEXT_DIM_BASE[width]
@@ -59,6 +68,15 @@ class ControlNetMatcher:
             base_from_metadata(raw_metadata(ctx.header)),
             "ControlNet without cross-attention keys that name a base",
         )
+        if keys.has("lora_controlnet"):
+            ident.metadata["control_lora"] = True
+            ident.add("kind", "Stability Control-LoRA: low-rank ControlNet, loaded as a ControlNet")
+        if keys.has(DIFF_CONTROLNET_KEY):
+            ident.warnings.append(
+                "diff ControlNet: stores differences to a base model and only works when "
+                "loaded with one (ComfyUI's DiffControlNetLoader)"
+            )
+            ident.add("kind", f"{DIFF_CONTROLNET_KEY!r} marker: a diff ControlNet")
 
 
 class T2IAdapterMatcher:
@@ -71,9 +89,16 @@ class T2IAdapterMatcher:
         return None
 
     def describe(self, ctx: Context, ident: Identity, claim: Claim) -> None:
-        hit = ctx.keys.first(T2I_ADAPTER_CONV_IN) or ctx.keys.first(("body.0.in_conv.weight",))
+        hit = ctx.keys.first(T2I_ADAPTER_CONV_IN)
         structure = None
-        if hit is not None and len(hit[1].shape) == 4:
+        style = ctx.keys.get(T2I_STYLE_PROJECTION)
+        if ctx.keys.has("style_embedding") and style is not None and len(style.shape) == 2:
+            width = style.shape[1]
+            base = CONTEXT_DIM_BASE.get(width)
+            ident.add("kind", "style adapter: turns CLIP ViT-L image tokens into prompt tokens")
+            if base is not None:
+                structure = BaseClaim(base, f"style tokens {width} wide: {base.value} context")
+        elif hit is not None and len(hit[1].shape) == 4:
             channels = hit[1].shape[1]
             base = Base.SDXL if channels in T2I_XL_IN_CHANNELS else Base.SD1
             structure = BaseClaim(
@@ -117,6 +142,30 @@ class IPAdapterMatcher:
             base_from_metadata(raw_metadata(ctx.header)),
             "IP-Adapter projection width names no base",
         )
+        _ip_adapter_type(ctx, ident)
+
+
+def _ip_adapter_type(ctx: Context, ident: Identity) -> None:
+    """Which IP-Adapter (plus, full-face, FaceID) and which image encoder it needs."""
+    keys = ctx.keys
+    for key, adapter_type, role in IP_ADAPTER_PROJECTIONS:
+        info = keys.get("image_proj." + key)
+        if info is None or not info.shape:
+            continue
+        # latents are [1, tokens, width]; the input width is the Resampler's proj_in
+        if key == "latents":
+            info = keys.get("image_proj.proj_in.weight") or info
+        width = info.shape[-1]
+        if role != "face" and width == IP_ADAPTER_FACE_WIDTH:
+            role, adapter_type = "face", "faceid" if key != "latents" else "instantid"
+        ident.metadata["ip_adapter_type"] = adapter_type
+        encoder = IP_ADAPTER_ENCODERS.get((role, width))
+        if encoder is not None:
+            ident.metadata["image_encoder"] = encoder
+        ident.add("ip_adapter", f"image_proj.{key} takes {width} features: {adapter_type}")
+        break
+    if any(IP_ADAPTER_LORA_MARKER in k for k in keys.sorted if k.startswith("ip_adapter.")):
+        ident.add("ip_adapter", "attention processors carry LoRA weights (FaceID style)")
 
 
 class HypernetworkMatcher:
@@ -164,18 +213,3 @@ class HypernetworkMatcher:
             if len(context) > 1
             else "no context-width layer names a base",
         )
-
-
-class UpscalerMatcher:
-    name = "upscaler"
-
-    def claim(self, ctx: Context) -> Claim | None:
-        for key in UPSCALER_KEYS:
-            if ctx.keys.has(key):
-                return Claim(Kind.UPSCALER.value, 1.0, f"{key} (ESRGAN/SwinIR family)")
-        return None
-
-    def describe(self, ctx: Context, ident: Identity, claim: Claim) -> None:
-        # upscalers work on pixels: every base can use them, so "unknown" base is the answer
-        ident.confidence = Confidence.HIGH.value
-        ident.add("base", "pixel-space upscaler: not tied to a base model")

@@ -6,6 +6,7 @@ from pantry.formats.header import TensorInfo
 from pantry.identify.context import Context, KeyIndex
 from pantry.identify.identity import Identity, VaeInfo
 from pantry.identify.meta import base_from_metadata, raw_metadata
+from pantry.identify.other_signatures import VQ_CODEBOOK_KEYS
 from pantry.identify.signatures import (
     CASCADE_VAE_KEY,
     EMBEDDING_KEYS,
@@ -55,6 +56,8 @@ class VaeMatcher:
             if keys.has(key):
                 return Claim(Kind.VAE.value, 1.0, "tiny autoencoder (TAESD)", "")
         for root in VAE_ROOTS:
+            if any(keys.has(root + k) for k in VQ_CODEBOOK_KEYS):
+                return None  # a VQ autoencoder: not a diffusion VAE (see other_signatures)
             if any(keys.has(root + k) for k in VAE_DECISIVE):
                 share = sum(keys.count_prefix(root + p) for p in _VAE_PARTS) / len(keys)
                 score = 1.0 if share >= MIN_COMPONENT_SHARE else 0.3

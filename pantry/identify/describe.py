@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pantry.identify.identity import Identity
 from pantry.identify.taxonomy import Base, Confidence, Kind
+from pantry.identify.verdict import BASELESS_KINDS
 
 
 def summary_lines(identity: Identity) -> list[str]:
@@ -63,7 +64,7 @@ def _headline(identity: Identity) -> list[str]:
     parts = [identity.kind]
     if identity.base != Base.UNKNOWN.value:
         parts.append(identity.base + (f" {identity.edition}" if identity.edition else ""))
-    elif identity.kind != Kind.UPSCALER.value:
+    elif identity.kind not in BASELESS_KINDS:
         parts.append("base unknown")
     if identity.precision != "unknown":
         parts.append(identity.precision)

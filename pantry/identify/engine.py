@@ -12,7 +12,6 @@ from pantry.identify.adapters import (
     HypernetworkMatcher,
     IPAdapterMatcher,
     T2IAdapterMatcher,
-    UpscalerMatcher,
 )
 from pantry.identify.components import EmbeddingMatcher, TextEncoderMatcher, VaeMatcher
 from pantry.identify.context import Context
@@ -28,10 +27,18 @@ from pantry.identify.meta import (
     tag_frequency,
     unknown_architecture,
 )
+from pantry.identify.other_models import (
+    ClipVisionMatcher,
+    FaceRestorerMatcher,
+    ForeignModelMatcher,
+    MotionModuleMatcher,
+    UpscalerMatcher,
+)
 from pantry.identify.signatures import BNB_QUANT_MARKERS, BUNDLED_EMBEDDING_PREFIX, KNOWN_SHA256
 from pantry.identify.stats import weight_stats
 from pantry.identify.style import style_hint
 from pantry.identify.taxonomy import Base, Confidence, Kind, Precision
+from pantry.identify.verdict import BASELESS_KINDS
 from pantry.identify.vocab import LINEAGE_BASES
 
 MATCHERS = (
@@ -45,6 +52,10 @@ MATCHERS = (
     EmbeddingMatcher(),
     HypernetworkMatcher(),
     UpscalerMatcher(),
+    FaceRestorerMatcher(),
+    ClipVisionMatcher(),
+    MotionModuleMatcher(),
+    ForeignModelMatcher(),
 )
 
 # Among equally sure claims the earlier kind wins (a checkpoint with a merged LoRA's leftovers
@@ -60,7 +71,11 @@ KIND_PRIORITY: tuple[Kind, ...] = (
     Kind.TEXT_ENCODER,
     Kind.EMBEDDING,
     Kind.HYPERNETWORK,
+    Kind.MOTION_MODULE,
+    Kind.CLIP_VISION,
     Kind.UPSCALER,
+    Kind.FACE_RESTORER,
+    Kind.UNKNOWN,  # recognised as a non-generation model (a detector, a segmenter)
 )
 # Kinds whose files normally contain the other's signature: no conflict when both claim.
 CONTAINS: dict[Kind, frozenset[Kind]] = {
@@ -68,14 +83,17 @@ CONTAINS: dict[Kind, frozenset[Kind]] = {
         {Kind.VAE, Kind.TEXT_ENCODER, Kind.EMBEDDING, Kind.DIFFUSION_MODEL, Kind.LORA}
     ),
     Kind.DIFFUSION_MODEL: frozenset({Kind.EMBEDDING, Kind.TEXT_ENCODER, Kind.LORA}),
-    Kind.CONTROLNET: frozenset({Kind.DIFFUSION_MODEL, Kind.T2I_ADAPTER, Kind.EMBEDDING}),
-    Kind.LORA: frozenset({Kind.EMBEDDING}),  # LoRAs with bundled textual inversions
-    Kind.IP_ADAPTER: frozenset({Kind.EMBEDDING}),
+    # SparseCtrl ControlNets carry AnimateDiff motion modules; control-LoRAs are low-rank
+    Kind.CONTROLNET: frozenset(
+        {Kind.DIFFUSION_MODEL, Kind.T2I_ADAPTER, Kind.EMBEDDING, Kind.MOTION_MODULE, Kind.LORA}
+    ),
+    Kind.LORA: frozenset({Kind.EMBEDDING, Kind.MOTION_MODULE}),  # bundled TIs, motion LoRAs
+    Kind.IP_ADAPTER: frozenset({Kind.EMBEDDING, Kind.LORA}),  # FaceID bundles LoRA weights
     Kind.T2I_ADAPTER: frozenset({Kind.EMBEDDING}),
     Kind.UPSCALER: frozenset({Kind.EMBEDDING}),
 }
 # Kinds that work with every base: a training base's name says nothing about them.
-NO_BASE_KINDS = frozenset({Kind.UNKNOWN.value, Kind.UPSCALER.value})
+NO_BASE_KINDS = frozenset({Kind.UNKNOWN.value} | BASELESS_KINDS)
 # Claims at least this sure count as a conflict when two disagree.
 FIRM = 0.8
 # A best claim below this explains only part of the file (e.g. a VAE glued to a text encoder).
@@ -106,7 +124,7 @@ def identify(header: Header, hashes: dict[str, str] | None = None) -> Identity:
 
 
 def _identify_tensors(ctx: Context, ident: Identity) -> None:
-    if not ctx.header.tensors and not ctx.header.extras:
+    if not ctx.header.tensors and not ctx.header.extras and not ctx.header.pickle_globals:
         _unknown(ident, "the file holds no tensors")
         return
     claims = [(m, c) for m in MATCHERS if (c := m.claim(ctx)) is not None]

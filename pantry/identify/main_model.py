@@ -14,6 +14,13 @@ from pantry.formats.header import TensorInfo
 from pantry.identify.context import Context, KeyIndex
 from pantry.identify.identity import Identity
 from pantry.identify.meta import base_from_metadata, raw_metadata
+from pantry.identify.other_signatures import (
+    CASCADE_STAGE_KEYS,
+    KOLORS_KEYS,
+    KOLORS_TEXT_WIDTH,
+    LUMINA2_CAPTION_KEYS,
+    LUMINA2_CAPTION_WIDTH,
+)
 from pantry.identify.signatures import (
     COMPONENT_PREFIXES,
     CONTEXT_DIM_BASE,
@@ -78,19 +85,25 @@ class MainModelMatcher:
     def describe(self, ctx: Context, ident: Identity, claim: Claim) -> None:
         found: MainFound = claim.found
         keys = ctx.keys
-        structure = _structure_claim(keys, found)
+        lookalike = _lookalike_reason(keys, found)
+        structure = None if lookalike else _structure_claim(keys, found)
         raw = raw_metadata(ctx.header)
         settle_base(
             ident,
             structure,
-            base_from_metadata(raw),
-            "a UNet without cross-attention layers: no known base has that shape",
+            None if lookalike else base_from_metadata(raw),
+            lookalike or "a UNet without cross-attention layers: no known base has that shape",
         )
+        if lookalike:
+            _components(ident, found)
+            return
         _variants(keys, found, ident)
         if ident.base == Base.SD2.value:
             _sd2_edition(ctx, ident)
         if ident.base == Base.FLUX.value and ident.variant == Variant.DEPTH.value:
             _flux_control_variant(ctx, ident)
+        if ident.base == Base.CASCADE.value:
+            _cascade_stage(keys, found.root, ident)
         _components(ident, found)
         _position_ids(keys, ident)
 
@@ -141,6 +154,38 @@ def _structure_claim(keys: KeyIndex, found: MainFound) -> BaseClaim | None:
     return BaseClaim(base, fact, "structure", DECISIVE)
 
 
+def _lookalike_reason(keys: KeyIndex, found: MainFound) -> str | None:
+    """Why a model with a known family's shapes is not of that family (else None)."""
+    root = found.root
+    hid = keys.first(KOLORS_KEYS, root)
+    if hid is not None and hid[1].shape[-1:] == (KOLORS_TEXT_WIDTH,):
+        return (
+            "Kolors UNet: SDXL shapes, but it reads ChatGLM3 text through encoder_hid_proj "
+            f"({KOLORS_TEXT_WIDTH} wide); pantry has no Kolors base, and SDXL parts do not fit it"
+        )
+    caption = keys.first(LUMINA2_CAPTION_KEYS, root)
+    if (
+        found.signature.base is Base.LUMINA2
+        and caption is not None
+        and len(caption[1].shape) == 2
+        and caption[1].shape[1] != LUMINA2_CAPTION_WIDTH
+    ):
+        width = caption[1].shape[1]
+        return (
+            f"Lumina-style transformer reading {width}-wide captions; Lumina 2 reads "
+            f"{LUMINA2_CAPTION_WIDTH} (Gemma-2), so this is another model (Z-Image uses 2560)"
+        )
+    return None
+
+
+def _cascade_stage(keys: KeyIndex, root: str, ident: Identity) -> None:
+    for key, stage in CASCADE_STAGE_KEYS:
+        if keys.has(root + key):
+            ident.metadata["cascade_stage"] = stage
+            ident.add("edition", f"{key} present: Stable Cascade stage {stage.upper()}")
+            return
+
+
 def _sd3_edition(keys: KeyIndex, root: str) -> Edition | None:
     if keys.first(SD3_LARGE_KEYS, root):
         return Edition.SD35_LARGE
@@ -184,10 +229,11 @@ def _variants(keys: KeyIndex, found: MainFound, ident: Identity) -> None:
                 add_variant(ident, variant)
                 ident.add("variant", f"UNet takes {channels} input channels ({variant.value})")
     if signature.layout == "ldm" and ident.base == Base.SD2.value:
-        for key in UNCLIP_KEYS[:1]:
-            if keys.has(key):
-                add_variant(ident, Variant.UNCLIP)
-                ident.add("variant", f"{key} present (unCLIP image embedder)")
+        # only unCLIP gives an SD2 UNet a label embedding (the image embedding goes in there)
+        hit = next((k for k in UNCLIP_KEYS if keys.has(k) or keys.has(root + k)), None)
+        if hit is not None:
+            add_variant(ident, Variant.UNCLIP)
+            ident.add("variant", f"{hit} present (unCLIP image conditioning)")
     for marker, variants in MARKER_TENSORS.items():
         if keys.has(marker) or (root and keys.has(root + marker)):
             for variant in variants:

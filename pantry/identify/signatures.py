@@ -113,6 +113,14 @@ MAIN_SIGNATURES: tuple[ArchSignature, ...] = (
         fact="double_layers w1q/w2q attention (AuraFlow)",
     ),
     ArchSignature(
+        "auraflow_diffusers",
+        Base.AURAFLOW,
+        "dit",
+        ("joint_transformer_blocks.0.attn.to_q.weight",),
+        all_of=("register_tokens",),
+        fact="joint transformer blocks with register tokens (AuraFlow, diffusers layout)",
+    ),
+    ArchSignature(
         "pixart",
         Base.PIXART,
         "dit",
@@ -121,17 +129,30 @@ MAIN_SIGNATURES: tuple[ArchSignature, ...] = (
         fact="t_block / adaln_single with patch embedding (PixArt)",
     ),
     ArchSignature(
+        "pixart_original",
+        Base.PIXART,
+        "dit",
+        ("t_block.1.weight",),
+        all_of=("x_embedder.proj.weight", "y_embedder.y_proj.fc1.weight"),
+        fact="t_block / y_embedder caption projection (PixArt, original layout)",
+    ),
+    ArchSignature(
         "hunyuan_dit",
         Base.HUNYUAN_DIT,
         "dit",
-        ("mlp_t5.0.weight",),
-        fact="mlp_t5 projection (HunyuanDiT)",
+        ("mlp_t5.0.weight", "time_extra_emb.pooler.q_proj.weight"),
+        all_of=("text_embedding_padding",),
+        fact="T5 caption projection with text padding tokens (HunyuanDiT)",
     ),
     ArchSignature(
         "lumina2",
         Base.LUMINA2,
         "dit",
-        ("cap_embedder.1.weight", "cap_embedder.0.weight"),
+        (
+            "cap_embedder.1.weight",
+            "cap_embedder.0.weight",
+            "time_caption_embed.caption_embedder.1.weight",
+        ),
         fact="cap_embedder (Lumina 2 family)",
     ),
     ArchSignature(
@@ -180,7 +201,12 @@ IN_CHANNEL_VARIANTS: dict[int, Variant] = {
     5: Variant.DEPTH,  # SD2 depth: latent + depth map
     7: Variant.UPSCALE,  # SD2 x4 upscaler: latent + low-res image
 }
-UNCLIP_KEYS = ("embedder.model.ln_final.weight", "label_emb.0.0.weight")
+# SD2 unCLIP: the OpenCLIP image embedder rides along, and the UNet takes its embedding.
+UNCLIP_KEYS = (
+    "embedder.model.ln_final.weight",
+    "embedder.model.visual.conv1.weight",
+    "label_emb.0.0.weight",
+)
 ZERO123_KEY = "cc_projection.weight"
 
 # Marker tensors ComfyUI (and trainers copying it) save at the top level of a checkpoint.
@@ -396,8 +422,16 @@ T2I_ADAPTER_KEYS = (
     "adapter.body.0.resnets.0.block1.weight",
     "body.0.in_conv.weight",
     "body.0.block2.weight",
+    "style_embedding",  # TencentARC style adapter (CLIP ViT-L image tokens -> text context)
 )
-T2I_ADAPTER_CONV_IN = ("adapter.conv_in.weight", "conv_in.weight")
+# Full adapters start with conv_in; light ones with a 1x1 in_conv in their first block.
+T2I_ADAPTER_CONV_IN = (
+    "adapter.conv_in.weight",
+    "conv_in.weight",
+    "adapter.body.0.in_conv.weight",
+    "body.0.in_conv.weight",
+)
+T2I_STYLE_PROJECTION = "proj"  # [vision width, text context width]
 T2I_XL_IN_CHANNELS = frozenset({256, 768})
 
 IP_ADAPTER_PREFIXES = ("image_proj.", "ip_adapter.")
@@ -408,15 +442,7 @@ HYPERNETWORK_WIDTHS = frozenset({320, 640, 768, 1024, 1280})
 HYPERNETWORK_EXTRAS = frozenset({"layer_structure", "activation_func", "is_layer_norm"})
 HYPERNETWORK_WIDTH_BASE: dict[int, Base] = {768: Base.SD1, 1024: Base.SD2}
 
-UPSCALER_KEYS = (
-    "model.1.sub.0.RDB1.conv1.0.weight",  # ESRGAN, old arch
-    "conv_first.weight",  # ESRGAN / Real-ESRGAN new arch, SwinIR
-    "params_ema.conv_first.weight",
-    "RRDB_trunk.0.RDB1.conv1.weight",
-    "body.0.rdb1.conv1.weight",
-    "layers.0.residual_group.blocks.0.norm1.weight",  # SwinIR
-    "module.layers.0.residual_group.blocks.0.norm1.weight",
-)
+# Upscalers, face restorers, image encoders: see pantry.identify.other_signatures.
 
 
 # --- LoRA and friends ------------------------------------------------------------------------

@@ -7,10 +7,13 @@ from collections.abc import Iterable
 from math import prod
 from operator import attrgetter
 
-from pantry.formats.header import TensorInfo
+from pantry.formats.header import GGML_QUANT_BLOCKS, TensorInfo
 from pantry.identify.taxonomy import Precision
 
-# safetensors dtype -> precision; integer buffers (position_ids, step counters) are not weights.
+# GGUF's block-quantised types name their precision ("Q4_K" -> "q4_k").
+GGML_PRECISION: dict[str, Precision] = {name: Precision(name.lower()) for name in GGML_QUANT_BLOCKS}
+# dtype -> precision; integer buffers (position_ids, step counters) are not weights. GGUF's
+# plain types (F32, F16, BF16, I8) share safetensors' names.
 DTYPE_PRECISION: dict[str, Precision] = {
     "F32": Precision.FP32,
     "F16": Precision.FP16,
@@ -23,9 +26,11 @@ DTYPE_PRECISION: dict[str, Precision] = {
     "F6_E3M2": Precision.FP4,
     "I8": Precision.INT8,
     "U8": Precision.INT8,
+    **GGML_PRECISION,
 }
 # One dtype must hold this share of the weights for the file to be called that precision.
 DOMINANT_SHARE = 0.9
+_GGML_PRECISIONS = frozenset(GGML_PRECISION.values())
 _DTYPE_AND_SHAPE = attrgetter("dtype", "shape")
 
 
@@ -42,6 +47,11 @@ def weight_stats(tensors: Iterable[TensorInfo]) -> tuple[str, int]:
     params = sum(by_precision.values())
     if not params:
         return Precision.UNKNOWN.value, 0
+    quantised = [(n, p) for p, n in by_precision.items() if p in _GGML_PRECISIONS]
+    if quantised and 2 * sum(n for n, _ in quantised) > params:
+        # GGUF quantisers mix types by design (Q4_K_M puts some layers in Q6_K, keeps norms
+        # and small layers in F32/F16): the file is its main quantisation, not "mixed".
+        return max(quantised)[1].value, params
     precision, count = by_precision.most_common(1)[0]
     if count < DOMINANT_SHARE * params:
         return Precision.MIXED.value, params

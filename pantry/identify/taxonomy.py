@@ -17,6 +17,9 @@ class Kind(StrEnum):
     TEXT_ENCODER = "text_encoder"
     HYPERNETWORK = "hypernetwork"
     UPSCALER = "upscaler"
+    FACE_RESTORER = "face_restorer"  # GFPGAN, CodeFormer: pixel-space, used after generation
+    CLIP_VISION = "clip_vision"  # image encoder for IP-Adapter, unCLIP, SVD, style models
+    MOTION_MODULE = "motion_module"  # AnimateDiff temporal layers added to an SD UNet
     UNKNOWN = "unknown"
 
 
@@ -88,6 +91,34 @@ class Precision(StrEnum):
     FP4 = "fp4"
     NF4 = "nf4"  # bitsandbytes NormalFloat4 (packed into uint8 tensors)
     INT8 = "int8"
+    # GGUF block quantisations (llama.cpp / ComfyUI-GGUF), named like their GGML types.
+    Q4_0 = "q4_0"
+    Q4_1 = "q4_1"
+    Q5_0 = "q5_0"
+    Q5_1 = "q5_1"
+    Q8_0 = "q8_0"
+    Q8_1 = "q8_1"
+    Q2_K = "q2_k"
+    Q3_K = "q3_k"
+    Q4_K = "q4_k"
+    Q5_K = "q5_k"
+    Q6_K = "q6_k"
+    Q8_K = "q8_k"
+    IQ1_S = "iq1_s"
+    IQ1_M = "iq1_m"
+    IQ2_XXS = "iq2_xxs"
+    IQ2_XS = "iq2_xs"
+    IQ2_S = "iq2_s"
+    IQ3_XXS = "iq3_xxs"
+    IQ3_S = "iq3_s"
+    IQ4_NL = "iq4_nl"
+    IQ4_XS = "iq4_xs"
+    TQ1_0 = "tq1_0"
+    TQ2_0 = "tq2_0"
+    MXFP4 = "mxfp4"
+    NVFP4 = "nvfp4"
+    Q1_0 = "q1_0"
+    Q2_0 = "q2_0"
     MIXED = "mixed"
     UNKNOWN = "unknown"
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pantry.identify.identity import Identity
-from pantry.identify.taxonomy import Base, Confidence, Edition, Variant
+from pantry.identify.taxonomy import Base, Confidence, Edition, Kind, Variant
 from pantry.identify.vocab import REFINEMENTS
 
 DECISIVE = "decisive"  # a signature that only this base has
 LIKELY = "likely"  # a strong hint (e.g. SGM block names in a kohya LoRA)
 WEAK = "weak"  # a hint (a shared width, a name)
+# Kinds that work on any base's images (pixel space, shared encoders): their base is
+# "unknown" by nature, with high confidence and no reason to report.
+BASELESS_KINDS = frozenset({Kind.UPSCALER.value, Kind.FACE_RESTORER.value, Kind.CLIP_VISION.value})
 _ALONE = {DECISIVE: Confidence.HIGH, LIKELY: Confidence.MEDIUM, WEAK: Confidence.LOW}
 
 

@@ -5,6 +5,7 @@ import pytest
 
 from pantry.formats.header import Header
 from pantry.identify import identify
+from pantry.identify.verdict import BASELESS_KINDS
 from tests.fixtures.modelfiles import (
     DIFFUSERS_PIPELINES,
     LAYOUTS,
@@ -211,13 +212,17 @@ WHISPER = {f"model.encoder.layers.{i}.fc1.weight": (5120, 1280) for i in range(3
 
 @pytest.mark.parametrize(
     "spec",
-    [LLM, CLIP_VISION, CLIP_VISION | clip_l(), WHISPER, {"proj.weight": (768, 1024)}],
-    ids=["llm", "clip-vision", "full-clip", "whisper", "one-projection"],
+    [LLM, CLIP_VISION | clip_l(), WHISPER, {"proj.weight": (768, 1024)}],
+    ids=["llm", "full-clip", "whisper", "one-projection"],
 )
 def test_files_that_are_not_image_model_parts_are_unknown_with_a_reason(spec):
     ident = identify(header(spec))
     assert (ident.kind, ident.base, ident.confidence) == ("unknown", "unknown", "none")
     assert ident.reason
+
+
+def test_a_lone_clip_vision_tower_is_a_clip_vision_encoder():
+    assert identify(header(CLIP_VISION)).kind == "clip_vision"
 
 
 def test_diffusers_learned_embeds_is_still_an_embedding():
@@ -236,5 +241,7 @@ def test_every_answer_has_evidence_and_every_unknown_a_reason():
     for h in _headers():
         ident = identify(h)
         assert ident.evidence, h.path
-        if ident.kind == "unknown" or (ident.base == "unknown" and ident.kind != "upscaler"):
+        if ident.kind == "unknown" or (
+            ident.base == "unknown" and ident.kind not in BASELESS_KINDS
+        ):
             assert ident.reason, h.path
