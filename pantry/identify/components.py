@@ -255,7 +255,7 @@ class EmbeddingMatcher:
         key = keys.first_with_prefix(EMBEDDING_PREFIX)
         if key is not None:
             return Claim(Kind.EMBEDDING.value, 1.0, "A1111 string_to_param vectors", key)
-        if len(keys) <= EMBEDDING_MAX_LOOSE_TENSORS and all(
+        if 0 < len(keys) <= EMBEDDING_MAX_LOOSE_TENSORS and all(
             _looks_like_token(name, t) for name, t in keys.tensors.items()
         ):
             key = keys.sorted[0]

@@ -54,10 +54,12 @@ def test_unknown_content_and_suffix_is_refused(tmp_path: Path) -> None:
     assert "not a model file" in _reason(path)
 
 
-def test_gguf_is_recognised_and_reported_unsupported(tmp_path: Path) -> None:
+def test_gguf_is_dispatched_to_the_gguf_reader(tmp_path: Path) -> None:
     path = tmp_path / "flux-q4.gguf"
-    path.write_bytes(b"GGUF\x03\x00\x00\x00" + bytes(32))
-    assert _reason(path) == "GGUF files are not supported yet"
+    path.write_bytes(b"GGUF\x03\x00\x00\x00" + bytes(32))  # version 3, no tensors, no keys
+    header = read_header(path)
+    assert header.format == "gguf"
+    assert header.tensors == {}
 
 
 def test_zero_byte_file_is_refused(tmp_path: Path) -> None:
