@@ -14,7 +14,7 @@ from typing import Any
 from pantry.formats.header import Header
 from pantry.identify.signatures import KNOWN_SHA256
 from pantry.identify.taxonomy import Base, Edition, Variant
-from pantry.identify.verdict import DECISIVE, BaseClaim
+from pantry.identify.verdict import DECISIVE, LIKELY, BaseClaim
 from pantry.identify.vocab import (
     ADAPTER_SUFFIXES,
     ARCHITECTURE_PREFIXES,
@@ -22,6 +22,7 @@ from pantry.identify.vocab import (
     BASE_MODEL_VERSION_PREFIXES,
     BASE_MODEL_VERSIONS,
     GENERIC_TAGS,
+    GGUF_ARCHITECTURES,
     LINEAGE_NAME_SOURCES,
     LINEAGE_TITLE_SOURCES,
     LINEAGES,
@@ -132,6 +133,10 @@ def base_from_metadata(raw: dict[str, str]) -> BaseClaim | None:
     if claim is None and "black-forest-labs/flux" in implementation:
         fact = f"modelspec.implementation {implementation!r}"
         claim = BaseClaim(Base.FLUX, fact, "metadata", DECISIVE)
+    gguf_arch = (raw.get("general.architecture") or "").strip().lower()
+    if claim is None and gguf_arch in GGUF_ARCHITECTURES:
+        fact = f"GGUF general.architecture {gguf_arch!r}"
+        claim = BaseClaim(GGUF_ARCHITECTURES[gguf_arch], fact, "metadata", LIKELY)
     if claim is None:
         return None
     claim.variants = tuple(dict.fromkeys([*claim.variants, *variants]))

@@ -296,3 +296,16 @@ GENERIC_TAGS = frozenset(
 # A tag in at least this share of captions (of the most frequent tag's count) is a trigger
 # candidate: trainers put the activation token in every caption.
 TRIGGER_MIN_SHARE = 0.5
+
+
+# GGUF ``general.architecture`` as ComfyUI-GGUF's converter writes it for diffusion models.
+# The converter guesses it from the keys, so it is metadata, not proof.
+GGUF_ARCHITECTURES: dict[str, Base] = {
+    "flux": Base.FLUX,
+    "sd1": Base.SD1,
+    "sdxl": Base.SDXL,
+    "sd3": Base.SD3,
+    "aura": Base.AURAFLOW,
+    "lumina2": Base.LUMINA2,
+    "chroma": Base.CHROMA,
+}

@@ -131,3 +131,23 @@ def test_a_few_quantised_layers_in_a_float_file_make_it_mixed() -> None:
 
 def test_float_files_are_unchanged_by_quantised_types() -> None:
     assert _stats(("BF16", (1024, 1024), 50), ("F32", (1024,), 50))[0] == "bf16"
+
+
+def _flux_gguf_header(tmp_path, architecture):
+    from pantry.formats.header import Header
+
+    tensors = {k: TensorInfo("Q8_0", s) for k, (_, s) in layout("flux_dev_transformer").items()}
+    metadata = {"general.architecture": architecture}
+    return Header(tmp_path / "flux.gguf", "gguf", 1 << 30, tensors=tensors, metadata=metadata)
+
+
+def test_gguf_architecture_is_evidence_that_agrees_with_the_structure(tmp_path):
+    ident = identify(_flux_gguf_header(tmp_path, "flux"))
+    assert (ident.base, ident.confidence) == ("flux", "high")
+    assert any("general.architecture" in e.fact for e in ident.evidence)
+
+
+def test_gguf_architecture_never_overrules_the_structure(tmp_path):
+    ident = identify(_flux_gguf_header(tmp_path, "sdxl"))
+    assert ident.base == "flux"
+    assert ident.confidence != "high"
