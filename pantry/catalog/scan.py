@@ -21,11 +21,13 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from pantry import formats
 from pantry.catalog.models import AssetRow, HashRow
 from pantry.catalog.overrides import apply_overrides, effective_columns, search_text
 from pantry.catalog.walk import Found, ReadResult, asset_name, read_entry, walk
@@ -226,7 +228,12 @@ class _MovePool:
     """Rows whose files vanished: candidates to be the old self of a new path."""
 
     def __init__(self, rows: Iterable[_Known]):
-        self._rows = {r.id: r for r in rows}
+        # A path still there as a dangling symlink was not moved away: its target vanished.
+        # Such a row shares the target's inode and fingerprint, and must not take over the
+        # target's new path (the tags and overrides belong to the row of the real file).
+        rows = list(rows)
+        self._dangling = [r for r in rows if os.path.islink(r.path)]
+        self._rows = {r.id: r for r in rows if not os.path.islink(r.path)}
         # An inode is reused by the next new file, so a rename must also keep size and mtime.
         self._by_inode = {
             (r.device, r.inode, r.size, r.mtime_ns): r.id for r in self._rows.values()
@@ -243,7 +250,7 @@ class _MovePool:
         return self._take(self._by_print.get((result.found.stat.size, result.fingerprint)))
 
     def remaining(self) -> list[_Known]:
-        return list(self._rows.values())
+        return list(self._rows.values()) + self._dangling
 
     def _take(self, row_id: int | None) -> _Known | None:
         return self._rows.pop(row_id, None) if row_id is not None else None
@@ -288,9 +295,10 @@ class _BatchWriter:
 
     def mark_missing(self, rows: list[_Known]) -> None:
         # Re-check on disk inside the write: another scan may have seen the file come back.
+        # (exists, not lexists: a symlink whose target vanished is missing too.)
         with self._open() as db, db.begin():
             for row in rows:
-                if os.path.lexists(row.path):
+                if os.path.exists(row.path) and not _is_shard(row.path):
                     continue
                 db.execute(update(AssetRow).where(AssetRow.id == row.id).values(status="missing"))
                 self._report.missing.append(row.path)
@@ -359,6 +367,15 @@ class _BatchWriter:
             self._report.unreadable.append((result.found.path, result.error))
         else:
             bucket.append(result.found.path)
+
+
+def _is_shard(path: str) -> bool:
+    """A shard of a sharded save_pretrained folder: catalogued as a file by older versions,
+    now part of its folder's asset, so its own row is stale."""
+    try:
+        return Path(path).name in formats.sharded_component_files(Path(path).parent)
+    except OSError:
+        return False
 
 
 def fill_row(row: AssetRow, result: ReadResult, now: float) -> None:

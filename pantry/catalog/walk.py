@@ -25,6 +25,7 @@ from pantry.identify.identity import Identity
 
 FINGERPRINT_SAMPLE = 16 * 1024
 DIFFUSERS_INDEX = "model_index.json"
+COMPONENT_CONFIG = "config.json"
 
 
 class FileStat(NamedTuple):
@@ -184,7 +185,12 @@ def _walk_dir(
         except OSError as error:
             on_error(f"{folder}: {error.strerror or error}")
             continue
+        shards = formats.sharded_component_files(Path(folder), (e.name for e in entries))
+        if shards:  # a sharded save_pretrained folder is one asset; its shards are not
+            out.add_folder(_folder_found(folder, st))
         for entry in entries:
+            if entry.name in shards:
+                continue
             try:
                 if entry.is_dir():
                     sub_stat = entry.stat()
@@ -197,7 +203,9 @@ def _walk_dir(
                     if S_ISREG(st.st_mode):
                         files[entry.path] = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
             except OSError as error:  # broken symlink, permission denied, vanished meanwhile
-                on_error(f"{entry.path}: {error.strerror or error}")
+                dangling = isinstance(error, FileNotFoundError) and entry.is_symlink()
+                reason = "broken symbolic link" if dangling else error.strerror or error
+                on_error(f"{entry.path}: {reason}")
 
 
 _MODEL_SUFFIXES = tuple(formats.MODEL_EXTENSIONS)
@@ -255,6 +263,8 @@ def _fingerprint(found: Found) -> str | None:
     try:
         if found.is_folder:
             index = Path(found.path, DIFFUSERS_INDEX)
+            if not index.is_file():
+                index = Path(found.path, COMPONENT_CONFIG)  # a sharded component folder
             digest.update(index.read_bytes())
             for dirpath, _dirs, files in sorted(os.walk(found.path)):
                 rel = os.path.relpath(dirpath, found.path)

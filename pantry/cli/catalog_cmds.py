@@ -40,6 +40,7 @@ from pantry.cli.common import (
     out,
     print_json,
 )
+from pantry.cli.inspect_cmd import lora_summary
 from pantry.errors import PantryError
 from pantry.identify.taxonomy import Base, Kind
 
@@ -511,10 +512,16 @@ def _print_asset_detail(asset: Asset) -> None:
     row("style", i.style.value if i.style else None, "style")
     row("precision", i.precision)
     row("confidence", i.confidence)
+    if "unknown" in (i.kind, i.base) and asset.status == "ok":
+        row("why unknown", i.reason)
+    if i.unsafe:
+        row("UNSAFE", "pickle imports " + ", ".join(i.unsafe_globals))
+    row("holds", ", ".join(i.components.get("present", [])))
+    row("lacks", ", ".join(i.components.get("missing", [])))
     if i.params:
         row("parameters", f"{i.params / 1e6:.0f} M")
     if i.lora:
-        row("lora", f"{i.lora.format}, rank {i.lora.rank}, alpha {i.lora.alpha}")
+        row("lora", lora_summary(i.lora.format, i.lora.rank, i.lora.alpha, i.lora.module_count))
     row("title", i.metadata.get("title"))
     triggers = i.metadata.get("trigger_words")
     row("trigger words", ", ".join(map(str, triggers)) if isinstance(triggers, list) else triggers)

@@ -11,7 +11,12 @@ from rich.markup import escape
 
 from pantry.cli.common import EXIT_OK, EXIT_USAGE, err, error_line, out, print_json
 from pantry.errors import UnreadableFileError
-from pantry.formats import MODEL_EXTENSIONS, is_diffusers_folder, read_header
+from pantry.formats import (
+    MODEL_EXTENSIONS,
+    is_diffusers_folder,
+    read_header,
+    sharded_component_files,
+)
 from pantry.hashing import compute_hashes
 from pantry.identify import identify
 from pantry.identify.identity import Identity
@@ -99,7 +104,12 @@ def _expand(paths: tuple[Path, ...]) -> tuple[list[Path], list[Path]]:
     expanded: list[Path] = []
     empty: list[Path] = []
     for path in paths:
-        if path.is_dir() and not is_diffusers_folder(path) and path.suffix not in MODEL_EXTENSIONS:
+        if (
+            path.is_dir()
+            and not is_diffusers_folder(path)
+            and not sharded_component_files(path)
+            and path.suffix not in MODEL_EXTENSIONS
+        ):
             found = _model_files_under(path)
             expanded.extend(found)
             if not found:
@@ -123,7 +133,14 @@ def _model_files_under(root: Path) -> list[Path]:
             if is_diffusers_folder(here / name):
                 found.append(here / name)
         dirnames[:] = sorted(d for d in dirnames if not is_diffusers_folder(here / d))
-        models = [f for f in sorted(filenames) if Path(f).suffix.lower() in MODEL_EXTENSIONS]
+        shards = sharded_component_files(here, filenames)
+        if shards:  # a sharded save_pretrained folder is one asset, its shards are not
+            found.append(here)
+        models = [
+            f
+            for f in sorted(filenames)
+            if Path(f).suffix.lower() in MODEL_EXTENSIONS and f not in shards
+        ]
         found.extend(here / f for f in models)
     return found
 
@@ -190,12 +207,11 @@ def _detail_lines(report: dict[str, Any]) -> list[str]:
         )
     lora = report["lora"]
     if lora:
-        alpha = f", alpha {lora['alpha']:g}" if lora.get("alpha") is not None else ""
         targets = ", ".join(f"{k} {v}" for k, v in lora.get("targets", {}).items())
-        lines.append(
-            f"lora: {lora['format']}, rank {lora.get('rank')}{alpha}, "
-            f"{lora.get('module_count', 0)} modules ({targets})"
+        summary = lora_summary(
+            lora["format"], lora.get("rank"), lora.get("alpha"), lora.get("module_count", 0)
         )
+        lines.append(f"lora: {summary} ({targets})")
     vae = report["vae"]
     if vae:
         bits = [f"latent channels {vae.get('latent_channels')}"]
@@ -215,6 +231,19 @@ def _detail_lines(report: dict[str, Any]) -> list[str]:
     return lines
 
 
+def lora_summary(fmt: str, rank: int | None, alpha: float | None, modules: int) -> str:
+    """``kohya, rank 16, alpha 8, 264 modules``; a rank or alpha the file does not state
+    (LoKr and full-weight formats have no rank; alpha may live only in tensor data) is left
+    out rather than shown as "None"."""
+    parts = [fmt]
+    if rank is not None:
+        parts.append(f"rank {rank}")
+    if alpha is not None:
+        parts.append(f"alpha {alpha:g}")
+    parts.append(f"{modules} modules")
+    return ", ".join(parts)
+
+
 def _human_count(n: int) -> str:
     for unit, size in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
         if n >= size:
@@ -222,4 +251,4 @@ def _human_count(n: int) -> str:
     return str(n)
 
 
-__all__ = ["err", "inspect_path"]
+__all__ = ["err", "inspect_path", "lora_summary"]

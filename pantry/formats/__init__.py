@@ -3,6 +3,7 @@
 - ``MODEL_EXTENSIONS``: file suffixes pantry treats as model files.
 - ``is_diffusers_folder(path)``: a folder with ``model_index.json`` (one asset).
 - ``is_diffusers_component_folder(path)``: a folder holding one ``save_pretrained`` model.
+- ``sharded_component_files(path)``: the shards of a sharded component folder (one asset).
 - ``read_header(path) -> Header``: dispatches on the file's content and suffix; raises
   ``pantry.errors.UnreadableFileError`` (or a subclass) with a one-line reason, nothing else.
 
@@ -22,6 +23,7 @@ from pantry.formats.diffusers_folder import (
     is_diffusers_component_folder,
     is_diffusers_folder,
     read_diffusers_folder,
+    sharded_component_files,
 )
 from pantry.formats.gguf import read_gguf_header
 from pantry.formats.header import Header, TensorInfo
@@ -32,6 +34,9 @@ MODEL_EXTENSIONS = frozenset({".safetensors", ".sft", ".ckpt", ".pt", ".pth", ".
 SAFETENSORS_EXTENSIONS = frozenset({".safetensors", ".sft"})
 PICKLE_EXTENSIONS = frozenset({".ckpt", ".pt", ".pth", ".bin"})
 GGUF_EXTENSIONS = frozenset({".gguf"})
+# Enough of the start of a file to sniff its format and to quote a text file's first line.
+HEAD_BYTES = 64
+LFS_POINTER = b"version https://git-lfs.github.com/spec/"
 
 __all__ = [
     "MODEL_EXTENSIONS",
@@ -40,6 +45,7 @@ __all__ = [
     "is_diffusers_component_folder",
     "is_diffusers_folder",
     "read_header",
+    "sharded_component_files",
 ]
 
 
@@ -63,24 +69,31 @@ def read_header(path: str | Path) -> Header:
         raise UnreadableFileError(path, "empty file (0 bytes)")
     try:
         with open(path, "rb") as f:
-            head = f.read(9)
+            head = f.read(HEAD_BYTES)
     except OSError as error:
         raise UnreadableFileError(path, os_error_reason(error)) from None
 
     suffix = path.suffix.lower()
-    kind = _sniff(head, info.st_size) or _kind_from_suffix(suffix)
+    sniffed = _sniff(head, info.st_size)
+    kind = sniffed or _kind_from_suffix(suffix)
     if kind == "safetensors":
         try:
             header = read_safetensors_header(path)
-        except UnreadableFileError:
+        except UnreadableFileError as error:
             # protocol 0/1 pickles have no magic byte: a disguised pickle must still be
             # walked so that its imports are reported, not hidden behind "bad header".
             header = _pickle_in_disguise(path)
             if header is None:
+                _raise_if_text(path, head, error)
                 raise
             kind = "pickle"
     elif kind == "pickle":
-        header = read_pickle_header(path)
+        try:
+            header = read_pickle_header(path)
+        except UnreadableFileError as error:
+            if sniffed is None:
+                _raise_if_text(path, head, error)
+            raise
     elif kind == "gguf":
         header = read_gguf_header(path)
     else:
@@ -100,11 +113,26 @@ def _pickle_in_disguise(path: Path) -> Header | None:
     return header if header.tensors or header.pickle_globals else None
 
 
+def _raise_if_text(path: Path, head: bytes, error: UnreadableFileError) -> None:
+    """Say what a failed download really left behind: a Git LFS pointer (a clone without
+    LFS), or a text file such as an HTML or JSON error page saved under the model's name."""
+    if head.startswith(LFS_POINTER):
+        raise UnreadableFileError(
+            path, "a Git LFS pointer, not the model itself (`git lfs pull` fetches the file)"
+        ) from None
+    text = head.decode("utf-8", "replace").rstrip("\ufffd")  # a cut multi-byte character
+    if text.strip() and all(c.isprintable() or c in "\r\n\t" for c in text):
+        first = text.strip().splitlines()[0][:40]
+        raise UnreadableFileError(
+            path, f"{error.reason}; the file is text, starting {first!r}: a failed download?"
+        ) from None
+
+
 def _sniff(head: bytes, file_size: int) -> str | None:
     if head[:4] == b"GGUF":
         return "gguf"
     # safetensors: u64 header length that fits the file, then the JSON object's "{".
-    if len(head) == 9 and head[8:9] == b"{" and 8 + int.from_bytes(head[:8], "little") <= file_size:
+    if len(head) >= 9 and head[8:9] == b"{" and 8 + int.from_bytes(head[:8], "little") <= file_size:
         return "safetensors"
     if head[:2] == b"PK":
         return "pickle"

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 from pantry.errors import UnreadableFileError
@@ -62,6 +63,25 @@ def is_diffusers_folder(path: Path) -> bool:
 def is_diffusers_component_folder(path: Path) -> bool:
     """A single saved model: ``config.json`` and weights named the diffusers way."""
     return path.is_dir() and (path / "config.json").is_file() and _choose_weights(path) is not None
+
+
+def sharded_component_files(path: Path, names: Iterable[str] | None = None) -> frozenset[str]:
+    """The shard files of a component folder whose weights are sharded (``config.json`` plus
+    ``*.index.json``): such a folder is one asset, its shards mean nothing alone. Empty for
+    any other folder. ``names``: the folder's file names when the caller already listed it."""
+    names = set(names) if names is not None else {child.name for child in path.iterdir()}
+    if "config.json" not in names or MODEL_INDEX in names:
+        return frozenset()
+    shards: set[str] = set()
+    for name in names:
+        if _SHARD_INDEX.match(name):
+            try:
+                weight_map = _read_json(path / name).get("weight_map")
+            except UnreadableFileError:
+                continue
+            if isinstance(weight_map, dict):
+                shards.update(v for v in weight_map.values() if isinstance(v, str))
+    return frozenset(shards)
 
 
 def read_diffusers_folder(path: str | Path) -> Header:

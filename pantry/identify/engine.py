@@ -6,6 +6,8 @@ score); unlike it, a file nobody claims is kept as ``unknown`` with the reason.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pantry.formats.header import Header
 from pantry.identify.adapters import (
     ControlNetMatcher,
@@ -94,6 +96,8 @@ CONTAINS: dict[Kind, frozenset[Kind]] = {
 }
 # Kinds that work with every base: a training base's name says nothing about them.
 NO_BASE_KINDS = frozenset({Kind.UNKNOWN.value} | BASELESS_KINDS)
+# The key of a component folder's own weights in Header.components (see formats).
+COMPONENT_FOLDER = "."
 # Claims at least this sure count as a conflict when two disagree.
 FIRM = 0.8
 # A best claim below this explains only part of the file (e.g. a VAE glued to a text encoder).
@@ -109,6 +113,8 @@ def identify(header: Header, hashes: dict[str, str] | None = None) -> Identity:
         ident.unsafe = True
         ident.unsafe_globals = list(header.unsafe_globals)
         ident.add("safety", "pickle imports " + ", ".join(header.unsafe_globals[:5]), "structure")
+    if header.format == "diffusers" and COMPONENT_FOLDER in header.components:
+        return _identify_component_folder(header, hashes)
     if header.format == "diffusers":
         describe_folder(ctx, ident)
         tensors = [t for part in header.components.values() for t in part.tensors.values()]
@@ -123,11 +129,26 @@ def identify(header: Header, hashes: dict[str, str] | None = None) -> Identity:
     return ident
 
 
+def _identify_component_folder(header: Header, hashes: dict[str, str] | None) -> Identity:
+    """A folder holding one ``save_pretrained`` model (a UNet, a VAE, a ControlNet, often
+    sharded): its weights say what it is, exactly as they would in a single file."""
+    weights = header.components[COMPONENT_FOLDER]
+    ident = identify(replace(weights, path=header.path, warnings=list(header.warnings)), hashes)
+    ident.format = header.format
+    config_class = (header.configs.get(COMPONENT_FOLDER) or {}).get("_class_name")
+    fact = f"diffusers component folder ({config_class or 'config.json without _class_name'})"
+    ident.add("kind", fact, "config")
+    return ident
+
+
 def _identify_tensors(ctx: Context, ident: Identity) -> None:
     if not ctx.header.tensors and not ctx.header.extras and not ctx.header.pickle_globals:
         _unknown(ident, "the file holds no tensors")
         return
     claims = [(m, c) for m in MATCHERS if (c := m.claim(ctx)) is not None]
+    if not claims and not ctx.header.tensors:
+        _unknown(ident, "the file holds no tensors")  # e.g. a pickle of imports only
+        return
     if not claims:
         top = ", ".join(ctx.keys.top_prefixes()) or "none"
         _unknown(ident, f"no known signature matched {len(ctx.keys)} tensors (top names: {top})")

@@ -32,7 +32,11 @@ def describe_folder(ctx: Context, ident: Identity) -> None:
     if denoiser and denoiser in ctx.header.components:
         structure = structure_base(KeyIndex(ctx.header.components[denoiser].tensors))
     config = _config_claim(configs, pipeline, denoiser)
-    settle_base(ident, structure, config, f"unknown pipeline {pipeline!r} and no known weights")
+    if pipeline in PIPELINE_CLASSES:
+        why = f"{pipeline} whose config and weights match no known base (a test or custom model?)"
+    else:
+        why = f"unknown pipeline {pipeline!r} and no known weights"
+    settle_base(ident, structure, config, why)
     _config_variants(configs, denoiser, ident)
     _components(ctx, index, ident)
 

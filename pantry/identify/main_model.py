@@ -92,7 +92,7 @@ class MainModelMatcher:
             ident,
             structure,
             None if lookalike else base_from_metadata(raw),
-            lookalike or "a UNet without cross-attention layers: no known base has that shape",
+            lookalike or "no known base has this UNet's shapes (cross-attention width, channels)",
         )
         if lookalike:
             _components(ident, found)
