@@ -69,7 +69,9 @@ def make_engine(url: str) -> Engine:
             return create_engine(url, json_serializer=jsontext.dumps)
     except (SQLAlchemyError, ImportError) as error:  # unknown dialect, driver not installed
         raise CatalogError(f"{describe(url)}: cannot open this database URL: {error}") from None
-    if parsed.database and parsed.database != ":memory:":
+    # A "file:..." URI database (uri=true) names its own path; never create folders for it.
+    is_uri = parsed.database and parsed.database.startswith("file:")
+    if parsed.database and parsed.database != ":memory:" and not is_uri:
         folder = Path(parsed.database).parent
         try:
             folder.mkdir(parents=True, exist_ok=True)

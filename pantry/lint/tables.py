@@ -153,6 +153,14 @@ LORA_WEIGHT_RANGE = (-2.0, 2.0)
 # One CLIP chunk: 77 positions minus the start and end tokens.
 CHUNK_TOKENS = 75
 
+# Bases whose prompt reaches the image through T5, CLIP giving only a pooled vector of its
+# first 77 tokens: CLIP chunks do not apply. The value is the T5 length diffusers reads
+# (max_sequence_length); the rest of the prompt is dropped. Flux schnell was trained at 256.
+T5_PROMPT_TOKENS: dict[str, int] = {"flux": 512, "chroma": 512}
+T5_PROMPT_TOKENS_BY_EDITION: dict[str, int] = {"schnell": 256}
+# Bases with no CLIP text encoder at all (CLIP token counts say nothing about them).
+NO_CLIP_BASES = frozenset({"flux2"})
+
 # Identity evidence about trigger words, and the sources that mean the file (or the user)
 # declared them, rather than pantry guessing them from training-tag frequency.
 TRIGGER_EVIDENCE = "trigger_words"

@@ -74,9 +74,20 @@ def decode_user_comment(raw: bytes | str) -> str:
         # piexif (A1111) writes big-endian; some tools write little-endian without a BOM.
         if payload[:2] in (b"\xff\xfe", b"\xfe\xff"):
             return payload.decode("utf-16", "replace")
-        big_endian = len(payload) > 1 and payload[0] == 0 and payload[1] != 0
-        return payload.decode("utf-16-be" if big_endian else "utf-16-le", "replace")
+        return payload.decode(_utf16_order(payload), "replace")
     return payload.decode(encoding, "replace").rstrip("\0")
+
+
+def _utf16_order(payload: bytes) -> str:
+    """UTF-16 byte order without a BOM, from where the zero bytes of ASCII characters fall.
+
+    The parameter line is ASCII, so the high (zero) bytes sit at even offsets in big-endian
+    text and at odd offsets in little-endian text, whatever script the prompt starts with.
+    A tie (no ASCII at all) means big-endian, what piexif and so A1111 write.
+    """
+    even_zeros = payload[0::2].count(0)
+    odd_zeros = payload[1::2].count(0)
+    return "utf-16-le" if odd_zeros > even_zeros else "utf-16-be"
 
 
 def _exif_user_comment(image: Image.Image) -> str | None:

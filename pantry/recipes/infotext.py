@@ -203,10 +203,13 @@ def write_infotext(recipe: Recipe, hashes: InfotextHashes | None = None) -> str:
                 params[key] = value
             continue
         extra[_key(key)] = value
-    if hashes.loras:
-        extra["Lora hashes"] = _name_hashes(hashes.loras)
-    if hashes.embeddings:
-        extra["TI hashes"] = _name_hashes(hashes.embeddings)
+    from pantry.recipes.resolve import parse_name_hashes  # resolve imports neighbours
+
+    # Catalog hashes replace the ones read from an infotext; names the catalog could not
+    # match keep the hash they came with.
+    for key, found in (("Lora hashes", hashes.loras), ("TI hashes", hashes.embeddings)):
+        if found:
+            extra[key] = _name_hashes({**parse_name_hashes(extra.get(key, "")), **found})
     last = {k: extra.pop(k) for k in TRAILING_KEYS if k in extra}
     params.update(extra)
     params.update(last)
@@ -358,6 +361,7 @@ def _apply_params(recipe: Recipe, params: dict[str, str], report: InfotextReport
     _apply_vae(recipe, params, extra)
     _sdnext_lora_hashes(extra)
     recipe.loras = _loras_outside_prompt(recipe.prompt, extra)
+    _civitai_lora_notes(recipe.prompt, extra, report)
     recipe.extra = extra
 
 
@@ -389,8 +393,12 @@ def _apply_size(
         else:
             report.notes.append(f"Size: {params['Size']!r} is not WIDTHxHEIGHT; kept 512x512")
             extra["Size"] = params["Size"]
-    elif extra.get("Width", "").isdigit() and extra.get("Height", "").isdigit():
-        recipe.width, recipe.height = int(extra.pop("Width")), int(extra.pop("Height"))
+    else:
+        # A1111's reader splits "Size" into "Size-1"/"Size-2"; some writers emit those keys
+        for width_key, height_key in (("Size-1", "Size-2"), ("Width", "Height")):
+            if extra.get(width_key, "").isdigit() and extra.get(height_key, "").isdigit():
+                recipe.width, recipe.height = int(extra.pop(width_key)), int(extra.pop(height_key))
+                break
     first_pass = SIZE_RE.match(extra.get("First pass size", "").strip())
     if first_pass:
         # A1111 before 1.0: "Size" is the hires result, the first pass was rendered smaller.
@@ -420,7 +428,12 @@ def _apply_model(
         extra["Model"] = params["Model"]  # the file name or path as written
     recipe.checkpoint = name or extra.get("Model hash", "")
     if not recipe.checkpoint:
-        report.notes.append("the infotext names no model (no 'Model' or 'Model hash')")
+        named = [_civitai_label(r) for r in _civitai_resources(extra, "checkpoint")]
+        hint = f" (Civitai resources name {' or '.join(named)})" if named else ""
+        report.notes.append(
+            f"the infotext names no model (no 'Model' or 'Model hash'){hint}; "
+            "set checkpoint in the recipe before linting it"
+        )
 
 
 def _apply_vae(recipe: Recipe, params: dict[str, str], extra: dict[str, str]) -> None:
@@ -478,6 +491,38 @@ def _sdnext_lora_hashes(extra: dict[str, str]) -> None:
         )
 
 
+def _civitai_resources(extra: dict[str, str], kind: str) -> list[dict[str, Any]]:
+    """Entries of Civitai's ``Civitai resources: [...]`` of one type (checkpoint, lora, ...)."""
+    try:
+        entries = json.loads(extra.get("Civitai resources", "[]"))
+    except json.JSONDecodeError:
+        return []
+    if not isinstance(entries, list):
+        return []
+    return [e for e in entries if isinstance(e, dict) and str(e.get("type", "")).lower() == kind]
+
+
+def _civitai_label(entry: dict[str, Any]) -> str:
+    words = [str(entry[k]) for k in ("modelName", "modelVersionName") if entry.get(k)]
+    if words:
+        return repr(" ".join(words))
+    return f"model version {entry.get('modelVersionId', '?')}"
+
+
+def _civitai_lora_notes(prompt: str, extra: dict[str, str], report: InfotextReport) -> None:
+    """Civitai's generator lists LoRAs in its resources, not as prompt tags; their names are
+    Civitai titles, not file names, so they cannot become [[loras]] entries by themselves."""
+    if prompt_loras(prompt):
+        return  # the prompt tags them, as A1111 and Forge write it
+    for entry in [*_civitai_resources(extra, "lora"), *_civitai_resources(extra, "lycoris")]:
+        weight = entry.get("weight")
+        at = f" at weight {weight}" if isinstance(weight, int | float) else ""
+        report.notes.append(
+            f"Civitai resources use LoRA {_civitai_label(entry)}{at}, which the prompt does "
+            "not tag; add it under [[loras]] with your file's name"
+        )
+
+
 def _loras_outside_prompt(prompt: str, extra: dict[str, str]) -> list[LoraSpec]:
     """Fooocus applies LoRAs that the prompt does not name; it lists them in ``Lora weights``."""
     in_prompt = {spec.ref for spec in prompt_loras(prompt)}
@@ -494,10 +539,25 @@ def _loras_outside_prompt(prompt: str, extra: dict[str, str]) -> list[LoraSpec]:
 
 
 def _match_catalog(recipe: Recipe, catalog: Any, report: InfotextReport) -> None:
-    from pantry.recipes.resolve import parse_name_hashes, resolve  # resolve imports neighbours
+    from pantry.recipes.resolve import (  # resolve imports neighbours
+        hash_matches,
+        parse_name_hashes,
+        resolve,
+    )
 
     report.checked = True
     resolved = resolve(recipe, catalog)
+    for item, key in ((resolved.checkpoint, "Model hash"), (resolved.vae, "VAE hash")):
+        digest = recipe.extra.get(key)
+        asset = item.asset if item is not None else None
+        # Only a hashed file can be compared; an unhashed one is not a mismatch.
+        hashed = asset is not None and (asset.hashes or {}).get(HASH_SHA256)
+        if digest and hashed and not hash_matches(asset, digest, item.slot):
+            report.notes.append(
+                f"{item.slot} {asset.name!r}: your file's hash "
+                f"{_short(asset, HASH_SHA256, 10)} differs from the infotext's {key} "
+                f"{digest} (another version of the file?)"
+            )
     for item, field_name in ((resolved.checkpoint, "checkpoint"), (resolved.vae, "vae")):
         if item is not None and item.asset is not None:
             setattr(recipe, field_name, _stable_ref(item.asset, catalog))

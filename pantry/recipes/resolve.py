@@ -119,7 +119,7 @@ class _Lookup:
             return self._problem(result, NOT_FOUND, f"the recipe names no {slot}")
         if ref.strip():
             self._by_ref(result, SLOT_KINDS[slot])
-        if result.asset is None and result.problem != AMBIGUOUS and digest:
+        if result.asset is None and digest:
             self._by_hash(result, str(digest))
         return result
 
@@ -128,7 +128,7 @@ class _Lookup:
         self._by_ref(result, SLOT_KINDS["lora"])
         if result.asset is None and result.problem != AMBIGUOUS:
             self._by_alias(result)
-        if result.asset is None and result.problem != AMBIGUOUS and digest:
+        if result.asset is None and digest:
             self._by_hash(result, digest)
         return result
 
@@ -201,6 +201,15 @@ class _Lookup:
             self._problem(result, AMBIGUOUS, f"{len(matches)} LoRAs use the alias {result.ref!r}")
 
     def _by_hash(self, result: Resolution, digest: str) -> None:
+        if result.problem == AMBIGUOUS:
+            # Several files share the name: the infotext's hash says which one was used,
+            # the way A1111 picks a same-named LoRA or checkpoint by its hash.
+            matches = _distinct_files(
+                [a for a in result.candidates if hash_matches(a, digest, result.slot)]
+            )
+            if len(matches) == 1:
+                self._found(result, matches[0], f"the one of that name with hash {digest}")
+            return
         try:
             found = self.catalog.find_by_hash(digest.lower().removeprefix("0x"))
         except PantryError:

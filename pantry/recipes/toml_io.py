@@ -45,6 +45,25 @@ LORA_FIELDS: dict[str, tuple[type, float | None, float | None]] = {
     "unet_weight": (float, -20, 20),
 }
 LINT_FIELDS = ("ignore",)
+# Names other tools use for recipe keys (A1111, ComfyUI, diffusers), with the key they mean;
+# spelling close to a key is caught by difflib, these are not close in spelling.
+KEY_HINTS = {
+    "model": "checkpoint",
+    "ckpt": "checkpoint",
+    "ckpt_name": "checkpoint",
+    "sd_model_checkpoint": "checkpoint",
+    "sampler_name": "sampler",
+    "guidance_scale": "cfg_scale",
+    "num_inference_steps": "steps",
+    "size": "width' and 'height",
+}
+LORA_KEY_HINTS = {
+    "name": "ref",
+    "lora": "ref",
+    "path": "ref",
+    "strength": "weight",
+    "scale": "weight",
+}
 KNOWN_KEYS = (*SCALAR_FIELDS, *TABLE_FIELDS)
 TYPE_WORDS = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
 
@@ -146,8 +165,9 @@ def _recipe_from_table(data: dict[str, Any], source: Path | None, lines: dict[st
 
     for key in data:
         if key not in KNOWN_KEYS:
-            hint = difflib.get_close_matches(key, KNOWN_KEYS, n=1, cutoff=0.5)
-            suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+            hint = [KEY_HINTS[key.lower()]] if key.lower() in KEY_HINTS else []
+            hint = hint or difflib.get_close_matches(key, KNOWN_KEYS, n=1, cutoff=0.5)
+            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
             raise fail(key, f"unknown key {key!r}{suggestion}")
     if "checkpoint" not in data:
         raise RecipeError(source, "missing required key 'checkpoint'")
@@ -209,7 +229,12 @@ def _lora(entry: Any, index: int, fail) -> LoraSpec:
         raise fail(where, f"{where}: expected a table with ref and weight")
     for key in entry:
         if key not in LORA_FIELDS:
-            raise fail(f"{where}.{key}", f"unknown key {key!r} in {where} (known: ref, weight)")
+            hint = LORA_KEY_HINTS.get(str(key).lower())
+            suggestion = f"did you mean {hint!r}? " if hint else ""
+            raise fail(
+                f"{where}.{key}",
+                f"unknown key {key!r} in {where} ({suggestion}known: {', '.join(LORA_FIELDS)})",
+            )
     if "ref" not in entry:
         raise fail(where, f"{where}: missing required key 'ref'")
 

@@ -11,7 +11,15 @@ from pantry.lint.context import LintContext
 from pantry.lint.findings import Hit
 from pantry.lint.registry import Family, Severity, rule
 from pantry.lint.rules._common import found, label, usable_checkpoint
-from pantry.lint.tables import CHUNK_TOKENS, DECLARED_TRIGGER_SOURCES, PONY_TAGS, TRIGGER_EVIDENCE
+from pantry.lint.tables import (
+    CHUNK_TOKENS,
+    DECLARED_TRIGGER_SOURCES,
+    NO_CLIP_BASES,
+    PONY_TAGS,
+    T5_PROMPT_TOKENS,
+    T5_PROMPT_TOKENS_BY_EDITION,
+    TRIGGER_EVIDENCE,
+)
 from pantry.recipes.model import Resolution, ResolvedRecipe
 from pantry.recipes.prompt import strip_extra_networks
 
@@ -32,20 +40,44 @@ def prompt_over_one_chunk(resolved: ResolvedRecipe, context: LintContext) -> Ite
     silently drop the rest, so the same recipe renders differently there. Words near a chunk
     boundary also lose their context.
 
+    Flux and Chroma read the prompt through T5 and take only a pooled vector from CLIP, so
+    there are no chunks: the rule speaks only when the prompt is longer than the T5 length
+    diffusers reads (512 tokens, 256 for Flux schnell), counted with CLIP's tokenizer as an
+    estimate. Models with no CLIP text encoder (Flux.2) are not checked.
+
     Example: a 120-token prompt becomes 2 chunks (75 + 45).
     """
     if context.count_tokens is None:
         return
     recipe = resolved.recipe
+    ckpt = usable_checkpoint(resolved)
+    identity = ckpt.asset.identity if ckpt else None
+    if identity and identity.base in NO_CLIP_BASES:
+        return
+    t5_limit = (
+        T5_PROMPT_TOKENS_BY_EDITION.get(identity.edition or "")
+        or T5_PROMPT_TOKENS.get(identity.base)
+        if identity
+        else None
+    )
     for field_name, text in (
         ("prompt", recipe.prompt),
         ("negative_prompt", recipe.negative_prompt),
     ):
         tokens = context.count_tokens(strip_extra_networks(text))
+        words = field_name.replace("_", " ")
+        if t5_limit is not None:
+            if tokens > t5_limit:
+                yield Hit(
+                    f"{words} is about {tokens} tokens (CLIP count): {label(ckpt)} reads it "
+                    f"through T5, which diffusers cuts at {t5_limit} tokens",
+                    [ckpt],
+                    field=field_name,
+                )
+            continue
         if tokens > CHUNK_TOKENS:
             counted = context.count_chunks(text) if context.count_chunks else []
             chunks = max(len(counted), math.ceil(tokens / CHUNK_TOKENS))
-            words = field_name.replace("_", " ")
             yield Hit(
                 f"{words} is {tokens} CLIP tokens: encoded as {chunks} chunks of "
                 f"{CHUNK_TOKENS} (tools that truncate at 77 drop the rest)",

@@ -560,4 +560,16 @@ def duplicate_lora(resolved: ResolvedRecipe, context: LintContext) -> Iterator[H
     for group in groups.values():
         if len(group) > 1:
             weights = " + ".join(f"{r.lora.weight:g}" if r.lora else "1" for r in group)
-            yield Hit(f"{label(group[0])} is applied {len(group)} times (weights {weights})", group)
+            yield Hit(
+                f"{label(group[0])} is applied {len(group)} times (weights {weights}, "
+                f"{_places(group)})",
+                group,
+            )
+
+
+def _places(group: list) -> str:
+    """Where the copies of a LoRA come from: the [[loras]] table, prompt tags, or both."""
+    places = dict.fromkeys(
+        "the prompt" if r.lora is not None and r.lora.from_prompt else "[[loras]]" for r in group
+    )
+    return f"all in {next(iter(places))}" if len(places) == 1 else "in [[loras]] and the prompt"
