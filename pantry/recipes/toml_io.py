@@ -27,7 +27,8 @@ SCALAR_FIELDS: dict[str, tuple[type, float | None, float | None]] = {
     "name": (str, None, None),
     "checkpoint": (str, None, None),
     "vae": (str, None, None),
-    "clip_skip": (int, 1, 12),
+    # Only nonsense is refused here; the range each text encoder allows is lint rule PT401.
+    "clip_skip": (int, 1, 48),
     "prompt": (str, None, None),
     "negative_prompt": (str, None, None),
     "width": (int, 64, 16384),

@@ -166,3 +166,9 @@ def test_dump_leaves_out_unset_optional_fields():
 def test_unicode_and_control_characters_survive_a_round_trip():
     recipe = Recipe(checkpoint="モデル", prompt="café ☕, 日本語, emoji 🐱, bell\x07, del\x7f")
     assert _roundtrip(recipe) == recipe
+
+
+def test_clip_skip_past_sd1_range_loads_and_is_left_to_lint():
+    # SD2's OpenCLIP-H has 23 usable layers: only lint knows which text encoder is in play.
+    recipe = loads_recipe('checkpoint = "sd21"\nclip_skip = 20\n')
+    assert recipe.clip_skip == 20
