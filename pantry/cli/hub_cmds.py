@@ -91,6 +91,8 @@ def pull_command(
         fail(str(e), EXIT_FINDINGS)
     except PantryError as e:
         fail(str(e))
+    if update and not results and not as_json:
+        err.print(f"nothing was pulled from {repo_id}" if repo_id else "nothing was pulled yet")
     _show_results(results, as_json)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from pantry.cli.common import EXIT_FINDINGS, err, fail, open_existing_catalog
+from pantry.cli.common import EXIT_FINDINGS, err, error_line, fail, open_existing_catalog
 from pantry.errors import PantryError
 
 
@@ -52,7 +52,8 @@ def render_command(
     """Render RECIPE files to PNGs that carry their recipe (lint runs first).
 
     Recipes on the same checkpoint share one loaded model. Exit status: 0 rendered,
-    1 lint found errors (nothing rendered), 2 a recipe, asset or render failed.
+    1 lint found errors (nothing rendered), 2 a recipe, asset or render failed (each failure
+    is named; the other recipes still render).
     """
     try:
         catalog = open_existing_catalog(catalog_path)
@@ -81,8 +82,17 @@ def _render(recipes, out_dir, device, dtype, force, pull, catalog) -> None:
         names = ", ".join(str(p) for p in blocked)
         fail(f"not rendering: lint found errors in {names} (--force renders anyway)", EXIT_FINDINGS)
     plans = [(path, _with_hashes(resolved, catalog), errors) for path, resolved, errors in plans]
-    jobs = [job_from_resolved(resolved) for _, resolved, _ in plans]
-    _render_jobs(renderer, jobs, plans, out_dir, catalog)
+    ready, jobs, failed = [], [], []
+    for plan in plans:
+        try:
+            jobs.append(job_from_resolved(plan[1]))  # fails on an asset --force let through
+            ready.append(plan)
+        except PantryError as error:
+            error_line(f"{plan[0]}: {error}")
+            failed.append(plan[0])
+    failed += _render_jobs(renderer, jobs, ready, out_dir, catalog)
+    if failed:
+        fail(f"{len(failed)} of {len(plans)} recipes could not be rendered")
 
 
 def _resolve_and_lint(path: Path, catalog, pull: bool, context):
@@ -124,12 +134,17 @@ def _pull_missing(resolved, catalog) -> bool:
     return pulled
 
 
-def _render_jobs(renderer, jobs, plans, out_dir: Path, catalog) -> None:
+def _render_jobs(renderer, jobs, plans, out_dir: Path, catalog) -> list[Path]:
+    """Render every job; one that fails is reported with its recipe and the others still run.
+
+    Returns the recipes that failed."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from pantry.recipes.toml_io import dump_recipe
     from pantry.render.output import output_name, rendered_recipe, save_png
+    from pantry.render.renderer import batch_order
 
+    failed: list[Path] = []
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, TimeElapsedColumn(), console=err, transient=True) as progress:
         images = progress.add_task("images", total=len(jobs))
@@ -138,8 +153,15 @@ def _render_jobs(renderer, jobs, plans, out_dir: Path, catalog) -> None:
         def on_step(done: int, total: int) -> None:
             progress.update(steps, completed=done, total=total)
 
-        for index, result in renderer.render_batch(jobs, progress=on_step):
+        for index, job in batch_order(jobs):
             path, resolved, _ = plans[index]
+            try:
+                result = renderer.render(job, progress=on_step)
+            except PantryError as error:
+                error_line(f"{path}: {error}")
+                failed.append(path)
+                progress.advance(images)
+                continue
             target = save_png(result, out_dir / output_name(result, path, index), resolved)
             recipe = rendered_recipe(result, resolved)
             assets = [r.asset for r in resolved.all() if r.asset is not None]
@@ -147,3 +169,4 @@ def _render_jobs(renderer, jobs, plans, out_dir: Path, catalog) -> None:
             catalog.record_render(dump_recipe(recipe), result.seed, assets, target, seconds)
             progress.advance(images)
             err.print(f"{path}: wrote {target} (seed {result.seed}, {seconds:.1f} s)")
+    return failed

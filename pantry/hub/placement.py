@@ -24,10 +24,28 @@ KIND_FOLDERS: dict[str, str] = {
     Kind.FACE_RESTORER: "facerestore_models",
 }
 OTHER_FOLDER = "other"
+# AUTOMATIC1111/Forge's names for the same folders: a root laid out that way already has them,
+# and a pull must land where that UI looks, not in a ComfyUI-named twin beside it.
+A1111_FOLDERS: dict[str, tuple[str, ...]] = {
+    Kind.CHECKPOINT: ("Stable-diffusion",),
+    Kind.LORA: ("Lora", "LyCORIS"),
+    Kind.VAE: ("VAE",),
+    Kind.CONTROLNET: ("ControlNet",),
+    Kind.T2I_ADAPTER: ("ControlNet",),
+    Kind.UPSCALER: ("ESRGAN", "RealESRGAN"),
+}
 
 
 def folder_for_kind(kind: str) -> str:
     return KIND_FOLDERS.get(kind, OTHER_FOLDER)
+
+
+def folder_in_root(root: Path, kind: str) -> Path:
+    """The root's folder for ``kind``: its A1111-named folder when it has one, else ours."""
+    for name in A1111_FOLDERS.get(kind, ()):
+        if (root / name).is_dir():
+            return root / name
+    return root / folder_for_kind(kind)
 
 
 def identified_kind(path: Path) -> str:
@@ -44,7 +62,7 @@ def identified_kind(path: Path) -> str:
 def destination(root: Path, kind: str, filename: str, sha256: str) -> Path:
     """``root/<folder for kind>/<file name>``; a name taken by another file gets the short
     SHA-256 appended, so a pull never overwrites a file it did not put there."""
-    folder = root / folder_for_kind(kind)
+    folder = folder_in_root(root, kind)
     name = Path(filename).name
     target = folder / name
     if target.exists():

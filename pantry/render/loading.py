@@ -23,6 +23,15 @@ from pantry.render.bundled import load_tokenizer
 from pantry.render.job import DIFFUSERS_FORMAT, SIDECAR_SUFFIX, RenderJob
 
 SDXL = "sdxl"
+# diffusers' SingleFileComponentError says "Failed to load <class>. Weights for this component
+# appear to be missing"; what a user can do about each missing component:
+MISSING_COMPONENT_ERROR = "appear to be missing in the checkpoint"
+MISSING_COMPONENTS = {
+    "AutoencoderKL": "it holds no VAE weights; name a VAE in the recipe (vae = ...)",
+    "CLIPTextModel": "it holds no text encoder weights (a UNet-only file is not a checkpoint)",
+    "CLIPTextModelWithProjection": "it holds no second text encoder weights",
+    "UNet2DConditionModel": "it holds no UNet weights",
+}
 
 
 def pipeline_class(base: str):
@@ -56,7 +65,7 @@ def load_pipeline(job: RenderJob, dtype: torch.dtype, vae=None):
     except RenderError:
         raise
     except Exception as error:  # diffusers/transformers/safetensors raise many kinds
-        message = f"{job.checkpoint}: could not load the checkpoint: {_first_line(error)}"
+        message = f"{job.checkpoint}: could not load the checkpoint: {_load_problem(error)}"
         raise RenderError(message) from error
 
 
@@ -138,6 +147,15 @@ def _materialize_sidecar(sidecar: Path) -> Path:
 
 def _is_folder(path: Path, fmt: str) -> bool:
     return fmt == DIFFUSERS_FORMAT or path.is_dir()
+
+
+def _load_problem(error: BaseException) -> str:
+    text = str(error)
+    if MISSING_COMPONENT_ERROR in text:
+        for component, meaning in MISSING_COMPONENTS.items():
+            if f"load {component}." in text:
+                return meaning
+    return _first_line(error)
 
 
 def _first_line(error: BaseException) -> str:

@@ -22,6 +22,26 @@ COMPONENTS = ("unet", "text_encoder", "text_encoder_2")
 PARTIAL_LOAD_WARNING = "led to unexpected keys"
 PARTIAL_LOAD_LOGGER = "diffusers.utils.peft_utils"  # where diffusers logs it
 
+# Weight-name endings of LyCORIS formats that diffusers' converters do not translate: when a
+# load fails on such a file, this names the format instead of diffusers' list of raw keys.
+LYCORIS_MARKERS = {
+    ".hada_w1_a": "LyCORIS LoHa",
+    ".lokr_w1": "LyCORIS LoKr",
+    ".lokr_w1_a": "LyCORIS LoKr",
+    ".lokr_w2": "LyCORIS LoKr",
+    ".lokr_w2_a": "LyCORIS LoKr",
+    ".on_input": "LyCORIS IA3",
+    ".diff": "LyCORIS full (diff)",
+}
+# Fragments of diffusers' load errors -> what they mean for the user.
+KNOWN_FAILURES = {
+    "ignore_mismatched_sizes": "its layer shapes do not fit this checkpoint (a LoRA for another "
+    "base model?)",
+    "size mismatch": "its layer shapes do not fit this checkpoint (a LoRA for another base model?)",
+    "Could not automatically infer state dict type": "diffusers could not recognise its "
+    "text-encoder weights (a kohya text-encoder LoRA without out_proj layers?)",
+}
+
 
 class LoraState:
     """The adapters currently loaded into one pipeline, by file."""
@@ -60,7 +80,8 @@ def load_lora(pipe, path: Path, adapter_name: str) -> int:
         with warnings:
             pipe.load_lora_weights(str(path), adapter_name=adapter_name)
     except Exception as error:  # diffusers raises ValueError, KeyError, RuntimeError alike
-        raise RenderError(f"{path}: LoRA could not be applied: {_first_line(error)}") from error
+        _forget(pipe, adapter_name)  # a failed load can leave the adapter on some components
+        raise RenderError(f"{path}: LoRA could not be applied: {_why(path, error)}") from error
     patched = count_patched_modules(pipe, adapter_name)
     problem = None
     if patched == 0:
@@ -110,6 +131,35 @@ def _component_weights(pipe, weights: tuple[float, float]) -> float | dict[str, 
 def _forget(pipe, adapter_name: str) -> None:
     with contextlib.suppress(Exception):  # nothing was registered under that name
         pipe.delete_adapters([adapter_name])
+
+
+def _why(path: Path, error: BaseException) -> str:
+    fmt = lycoris_format(path)
+    if fmt:
+        return f"diffusers cannot apply {fmt} weights (the built-in renderer has no converter)"
+    text = str(error)
+    for fragment, meaning in KNOWN_FAILURES.items():
+        if fragment in text:
+            return meaning
+    return _first_line(error)
+
+
+def lycoris_format(path: Path) -> str | None:
+    """The LyCORIS format diffusers cannot read that the file's weight names show, if any."""
+    from safetensors import safe_open
+
+    if path.suffix.lower() != ".safetensors" or not path.is_file():
+        return None
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            keys = list(handle.keys())
+    except Exception:  # unreadable: diffusers' own message says more
+        return None
+    for key in keys:
+        for ending, fmt in LYCORIS_MARKERS.items():
+            if key.endswith(ending):
+                return fmt
+    return None
 
 
 def _first_line(error: BaseException) -> str:

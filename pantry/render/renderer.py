@@ -35,6 +35,7 @@ from pantry.render.samplers import make_scheduler
 DTYPES = {"fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32}
 DEVICES = ("auto", "cuda", "mps", "cpu")
 MAX_SEED = 2**32  # A1111 seeds are 32-bit
+SIZE_MULTIPLE = 8  # diffusers' SD and SDXL pipelines refuse other widths and heights
 
 Progress = Callable[[int, int], None]  # (steps done, steps in total) for the current image
 
@@ -63,6 +64,7 @@ class Renderer:
             return self._render(job, progress)
 
     def _render(self, job: RenderJob, progress: Progress | None) -> RenderResult:
+        check_size(job)  # before loading anything: the pipeline would refuse it at the end
         timings: dict[str, float] = {}
         start = perf_counter()
         loaded_checkpoint = self._prepare(job)
@@ -78,7 +80,7 @@ class Renderer:
         latents = self._denoise(pipe, job, embeddings, seed, progress)
         timings["denoise"] = perf_counter() - start
         if not torch.isfinite(latents).all():
-            raise RenderError(f"{job.checkpoint}: denoising produced NaN (try --dtype fp32)")
+            raise RenderError(f"{job.checkpoint}: denoising produced NaN {self._nan_hint()}")
 
         start = perf_counter()
         image = decode(pipe, latents)
@@ -91,6 +93,11 @@ class Renderer:
         """Render jobs grouped by checkpoint; yields (index in ``jobs``, result)."""
         for index, job in batch_order(list(jobs)):
             yield index, self.render(job, progress)
+
+    def _nan_hint(self) -> str:
+        if self.dtype != torch.float32:
+            return "(try --dtype fp32)"
+        return "even in fp32 (broken weights in the checkpoint, a LoRA or an embedding?)"
 
     def close(self) -> None:
         self._loaded = None
@@ -221,6 +228,18 @@ def decode(pipe, latents: torch.Tensor):
             "use the fp16-fix VAE or --dtype fp32"
         )
     return pipe.image_processor.postprocess(pixels.float(), output_type="pil")[0]
+
+
+def check_size(job: RenderJob) -> None:
+    bad = [n for n in (job.width, job.height) if n <= 0 or n % SIZE_MULTIPLE]
+    if bad:
+        fixed = "x".join(
+            str(max(SIZE_MULTIPLE, n - n % SIZE_MULTIPLE)) for n in (job.width, job.height)
+        )
+        raise RenderError(
+            f"size {job.width}x{job.height}: width and height must be multiples of "
+            f"{SIZE_MULTIPLE}; try {fixed}"
+        )
 
 
 def batch_order(jobs: list[RenderJob]) -> list[tuple[int, RenderJob]]:
