@@ -173,7 +173,9 @@ def write_infotext(recipe: Recipe, hashes: InfotextHashes | None = None) -> str:
     prompt = recipe.prompt
     tags = [_lora_tag(spec.ref, spec.weight, spec.unet_weight) for spec in recipe.loras]
     if tags:
-        prompt = (prompt + (", " if prompt.strip() else "") + ", ".join(tags)).strip()
+        # A1111 joins added network tags with spaces: once the tags are stripped for encoding,
+        # the prompt tokenizes exactly as it did before they were added.
+        prompt = (prompt + (" " if prompt.strip() else "") + " ".join(tags)).strip()
 
     model_hash = hashes.model or recipe.extra.get("Model hash")
     vae_hash = hashes.vae or recipe.extra.get("VAE hash")
@@ -241,7 +243,7 @@ def hashes_from_resolved(resolved: ResolvedRecipe) -> InfotextHashes:
         if item.asset is not None:
             digest = _short(item.asset, HASH_ADDNET, 12) or _short(item.asset, HASH_SHA256, 12)
             if digest:
-                hashes.loras[_safe_name(item.ref)] = digest
+                hashes.loras[_safe_name(_model_name(item.ref))] = digest  # as the tag names it
     for item in resolved.embeddings:
         if item.asset is not None and (digest := _short(item.asset, HASH_SHA256, 12)):
             hashes.embeddings[_safe_name(item.ref)] = digest

@@ -274,7 +274,7 @@ def test_table_loras_are_written_as_prompt_tags():
     )
     text = write_infotext(recipe)
     back = _recipe(text)
-    assert back.prompt == "a cat, <lora:detail_tweaker:0.6>, <lora:style:0.5:0.8>"
+    assert back.prompt == "a cat <lora:detail_tweaker:0.6> <lora:style:0.5:0.8>"
     assert [(s.ref, s.weight, s.unet_weight) for s in back.all_loras()] == [
         ("detail_tweaker", 0.6, None),
         ("style", 0.5, 0.8),
@@ -310,3 +310,11 @@ def test_a_value_equal_to_its_key_is_written_bare():
 def test_json_quoting_matches_json_dumps():
     recipe = Recipe(checkpoint="m", extra={"Prompt note": "a, b\nc"})
     assert f"Prompt note: {json.dumps('a, b' + chr(10) + 'c')}" in write_infotext(recipe)
+
+
+def test_table_loras_written_into_the_prompt_do_not_change_its_tokens():
+    from pantry.recipes.tokens import count_tokens
+
+    recipe = Recipe(checkpoint="m", prompt="a cat", loras=[LoraSpec("detail_tweaker", 0.6)])
+    back = _recipe(write_infotext(recipe))
+    assert count_tokens(back.prompt) == count_tokens("a cat")  # tags stripped, no stray comma
