@@ -66,7 +66,7 @@ def test_lower_layers_never_import_higher_ones(layer):
 def test_only_render_imports_torch_or_diffusers():
     offenders = []
     for module, path in _modules():
-        if _layer_of(module) == "render" or module == "pantry.cli.render_cmds":
+        if _layer_of(module) == "render":
             continue
         for name in _imports(path):
             if name.split(".")[0] in HEAVY:

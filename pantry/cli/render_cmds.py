@@ -1,6 +1,6 @@
 """``pantry render``: lint recipes, then render them with the built-in diffusers renderer.
 
-torch and diffusers are imported inside the command only, so other commands stay light.
+torch and diffusers are imported only by pantry.render, and only when the command runs.
 """
 
 from __future__ import annotations
@@ -68,14 +68,11 @@ def render_command(
 
 
 def _render(recipes, out_dir, device, dtype, force, pull, catalog) -> None:
-    import torch
-
     from pantry.lint.context import LintContext
     from pantry.render import Renderer, job_from_resolved
 
     renderer = Renderer(device=device, dtype=dtype)  # picks device and dtype; loads nothing yet
-    lint_dtype = {torch.float16: "fp16", torch.bfloat16: "bf16"}.get(renderer.dtype, "fp32")
-    context = LintContext(dtype=lint_dtype)
+    context = LintContext(dtype=renderer.dtype_name)
     plans = [_resolve_and_lint(path, catalog, pull, context) for path in recipes]
     blocked = [path for path, _, has_errors in plans if has_errors]
     if blocked and not force:

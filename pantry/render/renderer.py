@@ -59,6 +59,11 @@ class Renderer:
         self.dtype = pick_dtype(dtype, self.device)
         self._loaded: _Loaded | None = None
 
+    @property
+    def dtype_name(self) -> str:
+        """The render precision in lint's words ("fp16", "bf16", "fp32")."""
+        return {torch.float16: "fp16", torch.bfloat16: "bf16"}.get(self.dtype, "fp32")
+
     def render(self, job: RenderJob, progress: Progress | None = None) -> RenderResult:
         with quiet_libraries():
             return self._render(job, progress)
