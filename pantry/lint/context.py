@@ -18,10 +18,6 @@ DTYPES = ("fp16", "bf16", "fp32")
 TokenCounter = Callable[[str], int]
 ChunkCounter = Callable[[str], list[int]]  # tokens in each A1111 75-token chunk
 CoverageProbe = Callable[[Any, Any], float | None]  # (lora Asset, checkpoint Asset) -> share
-TriggerProbe = Callable[[Any], list[str]]  # Asset -> trigger words its file declares
-
-# ModelSpec's key for the activation words a LoRA's author declares (comma-separated).
-TRIGGER_PHRASE_KEY = "modelspec.trigger_phrase"
 
 
 @dataclass
@@ -30,13 +26,6 @@ class LintContext:
     count_tokens: TokenCounter | None = field(default_factory=lambda: _tokens("count_tokens"))
     count_chunks: ChunkCounter | None = field(default_factory=lambda: _tokens("chunks"))
     lora_coverage: CoverageProbe | None = field(default_factory=lambda: HeaderCoverage())
-    declared_triggers: TriggerProbe | None = field(default_factory=lambda: DeclaredTriggers())
-
-    def __post_init__(self) -> None:
-        # The default look-ups read the same LoRA headers: let them share one cache.
-        coverage, triggers = self.lora_coverage, self.declared_triggers
-        if isinstance(coverage, HeaderCoverage) and isinstance(triggers, DeclaredTriggers):
-            triggers.headers = coverage.headers
 
 
 class HeaderCache:
@@ -49,24 +38,6 @@ class HeaderCache:
         if path not in self._headers:
             self._headers[path] = _read_header(path)
         return self._headers[path]
-
-
-class DeclaredTriggers:
-    """Trigger words a file declares itself (ModelSpec), as opposed to ones guessed from tags.
-
-    Identity keeps one list of trigger words whichever way they were found; the header says
-    whether the author wrote them down.
-    """
-
-    def __init__(self) -> None:
-        self.headers = HeaderCache()
-
-    def __call__(self, asset: Any) -> list[str]:
-        header = self.headers.get(Path(asset.path))
-        phrase = header.metadata.get(TRIGGER_PHRASE_KEY) if header is not None else None
-        if not isinstance(phrase, str):
-            return []
-        return [word.strip() for word in phrase.split(",") if word.strip()]
 
 
 class HeaderCoverage:

@@ -277,7 +277,6 @@ def quiet_context(**overrides: Any) -> LintContext:
         "count_tokens": None,
         "count_chunks": None,
         "lora_coverage": None,
-        "declared_triggers": None,
     }
     values.update(overrides)
     return LintContext(**values)

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from pantry.lint import LintConfig, lint
-from pantry.lint.context import DeclaredTriggers, LintContext
 from tests.fixtures.modelfiles import write_model
 from tests.lint import builders as b
 
@@ -33,11 +30,13 @@ def test_guessed_trigger_words_are_an_info_suggestion_not_a_warning():
     assert "a guess" in finding.message and "training captions" in finding.message
 
 
-def test_trigger_phrase_declared_in_the_file_header_is_a_warning():
-    resolved = b.recipe_with(b.realistic_vision(), loras=[b.add_detail()], prompt="a portrait")
-    [finding] = run(resolved, "PP502", "PP505", declared_triggers=lambda asset: ["add_detail"])
+def test_trigger_phrase_declared_by_the_file_is_a_warning():
+    resolved = b.recipe_with(
+        b.realistic_vision(), loras=[b.lineart_declared()], prompt="a portrait"
+    )
+    [finding] = run(resolved, "PP502", "PP505")
     assert finding.code == "PP502" and finding.severity == "warning"
-    assert "declares ('add_detail')" in finding.message
+    assert "declares ('lineart', 'sketch')" in finding.message
 
 
 def test_trigger_words_match_booru_spelling_and_whole_words_only():
@@ -59,17 +58,18 @@ def test_a_lora_named_twice_gets_one_trigger_finding():
     assert len(run(resolved, "PP502")) == 1
 
 
-def test_declared_triggers_read_from_the_real_header(tmp_path):
+def test_trigger_phrase_in_a_real_header_reaches_lint_through_identify(tmp_path):
+    from pantry.formats import read_header
+    from pantry.identify import identify
+
     meta = {"modelspec.trigger_phrase": "ohwx woman, red coat", "ss_base_model_version": "sd_v1"}
     path = write_model(tmp_path, "kohya_sd15_lora", metadata=meta)
-    assert DeclaredTriggers()(SimpleNamespace(path=path)) == ["ohwx woman", "red coat"]
-    plain = write_model(tmp_path, "kohya_sd15_lora", "plain.safetensors", metadata={})
-    assert DeclaredTriggers()(SimpleNamespace(path=plain)) == []
-
-
-def test_default_context_shares_one_header_cache():
-    context = LintContext()
-    assert context.declared_triggers.headers is context.lora_coverage.headers
+    lora = b.asset("ohwx", "lora", "sd1")
+    lora.identity = identify(read_header(path))
+    resolved = b.recipe_with(b.realistic_vision(), loras=[lora], prompt="a portrait")
+    [finding] = run(resolved, "PP502", "PP505")
+    assert finding.code == "PP502"
+    assert "'ohwx woman'" in finding.message
 
 
 # --- VAE precision --------------------------------------------------------------------------

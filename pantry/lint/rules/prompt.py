@@ -154,7 +154,8 @@ def guessed_trigger_words_absent(resolved: ResolvedRecipe, context: LintContext)
 def _lora_triggers(
     resolved: ResolvedRecipe, context: LintContext
 ) -> Iterator[tuple[Resolution, list[str], bool]]:
-    """Each LoRA in use once, its trigger words, and whether the file declares them."""
+    """Each LoRA in use once, its trigger words, and whether the file declares them
+    (identify records where trigger words came from as evidence)."""
     seen: set[Any] = set()
     for res in found(resolved, "lora"):
         weight = res.lora.weight if res.lora is not None else 1.0
@@ -167,10 +168,6 @@ def _lora_triggers(
             for e in identity.evidence
         ):
             yield res, _words(identity.metadata.get("trigger_words")), True
-            continue
-        declared = context.declared_triggers(res.asset) if context.declared_triggers else []
-        if declared:
-            yield res, declared, True
             continue
         guessed = _words(identity.metadata.get("trigger_words"))
         if guessed:
