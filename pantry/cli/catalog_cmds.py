@@ -473,7 +473,7 @@ def _print_assets(assets: list[Asset], as_json: bool) -> None:
             str(a.id),
             name,
             a.kind + ("*" if "kind" in a.overrides else ""),
-            a.base + ("*" if "base" in a.overrides else ""),
+            _shown_base(a),
             escape(extra),
             i.precision or "",
             human_size(a.size),
@@ -482,6 +482,16 @@ def _print_assets(assets: list[Asset], as_json: bool) -> None:
     out.print(table)
     if any(a.overrides for a in assets):
         err.print("[dim]* set by you (pantry set)[/]")
+
+
+def _shown_base(asset: Asset) -> str:
+    """The base, or the bases it is narrowed to ("sd1|sdxl" for a 4-channel VAE)."""
+    if "base" in asset.overrides:
+        return asset.base + "*"
+    candidates = asset.identity.base_candidates
+    if asset.base == "unknown" and candidates:
+        return "|".join(candidates)
+    return asset.base
 
 
 def _print_asset_detail(asset: Asset) -> None:

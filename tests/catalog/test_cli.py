@@ -146,3 +146,12 @@ def test_catalog_is_the_package_level_api():
     from pantry.catalog import Catalog
 
     assert pantry.Catalog is Catalog
+
+
+def test_ls_shows_what_an_undecided_base_is_narrowed_to(run, models):
+    write_unique(models / "vae", "sd_vae", "some_vae.safetensors")
+    assert run("scan", str(models)).exit_code == 0
+
+    listing = run("ls", "--kind", "vae").stdout
+
+    assert "sd1|sdxl" in listing or "sdxl|sd1" in listing
