@@ -12,18 +12,9 @@ from safetensors.numpy import save_file
 
 from pantry.errors import UnreadableFileError
 from pantry.formats import is_diffusers_component_folder, is_diffusers_folder, read_header
+from tests.fixtures.modelfiles import DIFFUSERS_PIPELINES
 
-MODEL_INDEX = {
-    "_class_name": "StableDiffusionPipeline",
-    "_diffusers_version": "0.6.0",
-    "feature_extractor": ["transformers", "CLIPImageProcessor"],
-    "safety_checker": [None, None],
-    "scheduler": ["diffusers", "PNDMScheduler"],
-    "text_encoder": ["transformers", "CLIPTextModel"],
-    "tokenizer": ["transformers", "CLIPTokenizer"],
-    "unet": ["diffusers", "UNet2DConditionModel"],
-    "vae": ["diffusers", "AutoencoderKL"],
-}
+MODEL_INDEX = DIFFUSERS_PIPELINES["sd15"][0]  # the published SD1.5 model_index.json
 
 
 def _json(path: Path, doc: dict) -> None:
